@@ -1,0 +1,13 @@
+/*
+ * http-server.h - request accounting between http-request.c and
+ * http-server.c.
+ */
+#ifndef HTTP_SERVER_H
+#define HTTP_SERVER_H
+
+struct http_server;
+
+void http_server_count_in(struct http_server *h);
+void http_server_count_out(struct http_server *h);
+
+#endif

@@ -1,0 +1,207 @@
+/*
+ * main.c - korpud, the korpu daemon: one libevent loop serving the JSON
+ * API, with service-area plugins loaded from the config.
+ *
+ * The event loop never blocks. What could, and where it runs instead:
+ *  - Config and secret files, and dlopen() of plugins: read before the
+ *    loop starts; on SIGHUP the new config is read and checked on a
+ *    worker thread (reload.c) and only the swap happens on the loop.
+ *  - Redis: hiredis's asynchronous API on the loop (redis-link.c); every
+ *    command has a libevent timer, since hiredis 0.14 has no timeout.
+ *    redis.host must be numeric, so connecting never calls a resolver.
+ *  - LDAP: libldap's asynchronous calls with their socket watched by the
+ *    loop; the synchronous *_s functions are never called.
+ *  - Listen addresses are numeric, so binding resolves nothing either.
+ *  - Logging writes one short line to stderr or syslog(3): the one write
+ *    we accept on the loop (a pipe or the journal's socket).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "korpud.h"
+
+#ifndef KORPU_SYSCONFDIR
+#define KORPU_SYSCONFDIR "/etc"
+#endif
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: korpud [-ftV] [-c config]\n"
+	    "  -c FILE  configuration file (default %s/korpu/korpud.conf)\n"
+	    "  -t       check the configuration and its plugins, then exit (0 good, 1 bad)\n"
+	    "  -f       stay in the foreground\n"
+	    "  -V       print the version and exit\n", KORPU_SYSCONFDIR);
+}
+
+static void
+print_error_line(const char *line)
+{
+	fprintf(stderr, "korpud: %s\n", line);
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	if (sig == SIGHUP)
+		reload_start(srv->reload);
+	else
+		shutdown_begin(srv);
+}
+
+static int
+daemonize(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -1;
+	if (chdir("/") < 0)
+		return -1;
+	fd = open("/dev/null", O_RDWR);
+	if (fd < 0)
+		return -1;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+	return 0;
+}
+
+static void
+server_cleanup(struct server *srv)
+{
+	plugins_stop(srv);
+	http_server_free(srv->http);
+	redis_link_free(srv->redis);
+	reload_free(srv->reload);
+	plugins_close_all(&srv->plugins);
+	if (srv->sig_hup)
+		event_free(srv->sig_hup);
+	if (srv->sig_term)
+		event_free(srv->sig_term);
+	if (srv->sig_int)
+		event_free(srv->sig_int);
+	conf_free(srv->conf);
+	if (srv->base)
+		event_base_free(srv->base);
+	libevent_global_shutdown();
+}
+
+/* Everything that can fail before serving; errs says what did. */
+static int
+server_start(struct server *srv, int foreground, struct errlist *errs)
+{
+	const struct conf *c = srv->conf;
+	int use_syslog = strcmp(c->log.target, "syslog") == 0;
+
+	srv->foreground = foreground;
+	if (!foreground) {
+		use_syslog = 1;		/* stderr is gone once detached */
+		if (daemonize() < 0) {
+			errlist_add(errs, "daemon", "cannot detach: %s", strerror(errno));
+			return -1;
+		}
+	}
+	log_setup(log_level_parse(c->log.level), use_syslog);
+	signal(SIGPIPE, SIG_IGN);
+	srv->base = event_base_new();
+	if (srv->base == NULL) {
+		errlist_add(errs, "libevent", "cannot create the event loop");
+		return -1;
+	}
+	srv->sig_hup = evsignal_new(srv->base, SIGHUP, on_signal, srv);
+	srv->sig_term = evsignal_new(srv->base, SIGTERM, on_signal, srv);
+	srv->sig_int = evsignal_new(srv->base, SIGINT, on_signal, srv);
+	srv->reload = reload_new(srv);
+	srv->redis = redis_link_new(srv->base, &c->redis);
+	if (!srv->sig_hup || !srv->sig_term || !srv->sig_int || !srv->reload || !srv->redis) {
+		errlist_add(errs, "korpud", "out of memory");
+		return -1;
+	}
+	evsignal_add(srv->sig_hup, NULL);
+	evsignal_add(srv->sig_term, NULL);
+	evsignal_add(srv->sig_int, NULL);
+	if (plugins_start(srv, errs) < 0)
+		return -1;
+	srv->http = http_server_new(srv, errs);
+	if (srv->http == NULL)
+		return -1;
+	redis_link_start(srv->redis);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *path = KORPU_SYSCONFDIR "/korpu/korpud.conf";
+	int check_only = 0, foreground = 0, opt, rc = 1;
+	struct server srv = { 0 };
+	struct errlist errs = { 0 };
+
+	while ((opt = getopt(argc, argv, "c:ftVh")) != -1) {
+		switch (opt) {
+		case 'c': path = optarg; break;
+		case 'f': foreground = 1; break;
+		case 't': check_only = 1; break;
+		case 'V':
+			printf("korpud %s (plugin ABI %d.%d)\n", PACKAGE_VERSION,
+			    KORPU_ABI_MAJOR, KORPU_ABI_MINOR);
+			return 0;
+		default:
+			usage();
+			return opt == 'h' ? 0 : 2;
+		}
+	}
+	if (optind != argc) {
+		usage();
+		return 2;
+	}
+
+	srv.conf = conf_load(path, &errs);
+	if (srv.conf != NULL)
+		plugins_open_all(srv.conf, &srv.plugins, &errs);
+	if (errs.n) {
+		errlist_print(&errs, "", print_error_line);
+		fprintf(stderr, "korpud: %s: configuration has %zu problem%s\n", path,
+		    errs.n, errs.n == 1 ? "" : "s");
+		goto out;
+	}
+	if (check_only) {
+		printf("korpud: %s: configuration OK (%zu plugin%s)\n", path,
+		    srv.plugins.n, srv.plugins.n == 1 ? "" : "s");
+		rc = 0;
+		goto out;
+	}
+	if (server_start(&srv, foreground, &errs) < 0) {
+		errlist_print(&errs, "cannot start: ", print_error_line);
+		for (size_t i = 0; i < errs.n; i++)
+			log_error("cannot start: %s: %s", errs.v[i].where, errs.v[i].message);
+		goto out;
+	}
+	log_info("korpud %s started (config %s, %zu plugins)", PACKAGE_VERSION, path,
+	    srv.plugins.n);
+	event_base_dispatch(srv.base);
+	log_info("korpud stopped");
+	rc = 0;
+out:
+	errlist_free(&errs);
+	server_cleanup(&srv);
+	return rc;
+}
