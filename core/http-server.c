@@ -125,6 +125,7 @@ fixup_connections(evutil_socket_t fd, short what, void *arg)
 			continue;
 		h->connections++;
 		evhttp_connection_set_closecb(conn, connection_closed, h);
+		http_errors_watch(bev);
 		if ((long long)h->connections > h->srv->conf->limits.connections_max)
 			connection_refuse(h, conn, bev);
 	}

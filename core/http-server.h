@@ -10,4 +10,8 @@ struct http_server;
 void http_server_count_in(struct http_server *h);
 void http_server_count_out(struct http_server *h);
 
+/* http-errors.c */
+struct bufferevent;
+void http_errors_watch(struct bufferevent *bev);
+
 #endif

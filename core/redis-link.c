@@ -338,7 +338,9 @@ on_disconnect(const redisAsyncContext *ac, int status)
 	struct redis_link *l = ac->data;
 
 	l->ac = NULL;
-	if (l->state == LINK_READY)
+	if (l->closing)
+		log_info("redis: connection closed");
+	else if (l->state == LINK_READY)
 		log_warn("redis: connection lost%s%s", status == REDIS_OK ? "" : ": ",
 		    status == REDIS_OK ? "" : ac->errstr);
 	if (status != REDIS_OK && ac->errstr[0])
