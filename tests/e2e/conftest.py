@@ -1,0 +1,141 @@
+"""conftest.py - fixtures for korpu's end-to-end tests.
+
+Each test gets its own redis-server and korpud (the `redis` and `korpud`
+fixtures; `make_korpud` for custom configurations), all in the test's
+tmp_path. Teardown stops every korpud with SIGTERM and checks that it
+exited 0 and that its log holds no sanitizer report; teardown runs when
+the test failed too, and kill_all() at the end of the session kills
+anything still recorded.
+
+Run: KORPU_BUILD=/work/main/build/plain /usr/bin/python3 -m pytest -q tests/e2e
+"""
+import pytest
+
+import servers
+from servers import Korpud, RedisServer
+
+
+def pytest_configure(config):
+    build = servers.build_dir()
+    binary = servers.korpud_binary(build)
+    if not binary.exists():
+        raise pytest.UsageError("%s does not exist: set KORPU_BUILD to a built build dir "
+                                "(make -j2 && make check in it)" % binary)
+
+
+def pytest_report_header(config):
+    return "korpu build: %s" % servers.build_dir()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    servers.kill_all()
+
+
+def check_korpud_exit(k):
+    """Stops k if it still runs; fails unless it exited with the expected
+    code and its log is free of sanitizer reports."""
+    problems = []
+    try:
+        rc = k.stop(timeout=15.0)
+    except AssertionError as e:
+        rc = None
+        problems.append(str(e))
+    finally:
+        k.close_log()
+    log = k.log_text()
+    if k.proc is not None and k.expect_exit_code is not None and rc != k.expect_exit_code:
+        problems.append("korpud exited with %s, expected %s" % (rc, k.expect_exit_code))
+    found = servers.sanitizer_problems(log)
+    if found:
+        problems.append("sanitizer report in korpud's log (%s)" % ", ".join(found))
+    if problems:
+        pytest.fail("korpud teardown: %s\n--- %s (last 6000 chars) ---\n%s"
+                    % ("; ".join(problems), k.log_path, log[-6000:]), pytrace=False)
+
+
+@pytest.fixture
+def build():
+    return servers.build_dir()
+
+
+@pytest.fixture
+def make_redis(tmp_path):
+    """Starts redis-servers: make_redis(password=None, name='redis')."""
+    started = []
+
+    def make(password=None, name="redis"):
+        r = RedisServer(tmp_path / name, password=password)
+        started.append(r)
+        return r.start()
+    yield make
+    for r in started:
+        r.stop()
+
+
+@pytest.fixture
+def redis(make_redis):
+    return make_redis()
+
+
+@pytest.fixture
+def make_korpud(tmp_path, request):
+    """make_korpud(redis_port=None, start=True, ready=None, name='korpud',
+    **Korpud kwargs). Without redis_port the `redis` fixture's server is
+    used and, unless ready=False, /ready is awaited (korpud connects to
+    Redis after it starts answering /health)."""
+    made = []
+
+    def make(redis_port=None, start=True, ready=None, name="korpud", **kw):
+        if redis_port is None:
+            redis_port = request.getfixturevalue("redis").port
+            ready = True if ready is None else ready
+        k = Korpud(tmp_path / name, redis_port, **kw)
+        made.append(k)
+        if start:
+            k.start()
+            if ready:
+                k.wait_ready(200, timeout=10.0)
+        return k
+    yield make
+    check_all_exits(made)
+
+
+def check_all_exits(korpuds):
+    errors = []
+    for k in korpuds:
+        try:
+            check_korpud_exit(k)
+        except BaseException as e:  # pytest.fail raises Failed (a BaseException)
+            errors.append(e)
+    if errors:
+        raise errors[0]
+
+
+@pytest.fixture
+def korpud(make_korpud):
+    """korpud with the default test configuration, on the `redis` server."""
+    return make_korpud()
+
+
+
+# Body limit of the shared API instance: small, so 413 is cheap to reach.
+API_BODY_MAX = 2048
+
+
+@pytest.fixture(scope="module")
+def api_korpud(tmp_path_factory):
+    """One korpud (and its Redis) shared by a module's read-only API
+    tests, with limits.body_max = API_BODY_MAX. Checked like the others
+    at the end of the module."""
+    base = tmp_path_factory.mktemp("api")
+    r = RedisServer(base / "redis").start()
+    k = Korpud(base / "korpud", r.port, conf={"limits": {"body_max": API_BODY_MAX}})
+    try:
+        k.start()
+        k.wait_ready(200, timeout=10.0)
+        yield k
+    finally:
+        try:
+            check_all_exits([k])
+        finally:
+            r.stop()

@@ -1,0 +1,728 @@
+"""servers.py - real redis-server and korpud processes for the end-to-end tests.
+
+Everything a test starts lives in its own temporary folder and listens on
+127.0.0.1 only, on a port picked at random in 20000-32767 (below the
+kernel's ephemeral range) and checked free by binding it. Every process is
+recorded by pid as it starts and stopped by that pid (TERM, then KILL):
+kill_all() is the last resort the conftest runs at the end of the session.
+
+Standard library only.
+"""
+import http.client
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections import namedtuple
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Lines a sanitizer writes when it found something.
+SANITIZER_MARKERS = (
+    "ERROR: AddressSanitizer",
+    "runtime error:",
+    "LeakSanitizer",
+    "SUMMARY: UndefinedBehaviorSanitizer",
+)
+
+SANITIZER_ENV = {
+    "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0",
+    "UBSAN_OPTIONS": "print_stacktrace=1",
+}
+
+AREAS = ("employment", "schools", "clinics", "housing", "integration")
+
+
+def build_dir():
+    """The build dir under test: $KORPU_BUILD, or <repo>/build/plain."""
+    return Path(os.environ.get("KORPU_BUILD") or REPO / "build" / "plain").resolve()
+
+
+def korpud_binary(build=None):
+    return (build or build_dir()) / "core" / "korpud"
+
+
+def plugin_dir(build=None):
+    return (build or build_dir()) / "plugins" / ".libs"
+
+
+def test_plugin_dir(build=None):
+    return (build or build_dir()) / "tests" / "plugins" / ".libs"
+
+
+def sanitizer_problems(text):
+    """The sanitizer markers found in text (empty when clean)."""
+    return [m for m in SANITIZER_MARKERS if m in text]
+
+
+def korpud_env():
+    env = dict(os.environ)
+    env.update(SANITIZER_ENV)
+    return env
+
+
+# ---- processes ----------------------------------------------------------
+
+_live = {}          # pid -> Popen: everything started and not yet reaped
+_ports_given = set()
+
+
+def _track(proc):
+    _live[proc.pid] = proc
+    return proc
+
+
+def _reap(proc, timeout):
+    """Waits for proc; returns its exit code or None on timeout."""
+    try:
+        rc = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None
+    _live.pop(proc.pid, None)
+    return rc
+
+
+def terminate(proc, timeout=5.0, sig=signal.SIGTERM):
+    """Stops proc by its pid: sig (and SIGCONT, in case it was stopped),
+    then SIGKILL after timeout. Returns (exit code, killed)."""
+    if proc.poll() is not None:
+        _live.pop(proc.pid, None)
+        return proc.returncode, False
+    try:
+        os.kill(proc.pid, sig)
+        os.kill(proc.pid, signal.SIGCONT)
+    except ProcessLookupError:
+        pass
+    rc = _reap(proc, timeout)
+    if rc is not None:
+        return rc, False
+    try:
+        os.kill(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    rc = _reap(proc, 5.0)
+    return rc, True
+
+
+def kill_all():
+    """Last resort: kills every process still recorded."""
+    for pid, proc in list(_live.items()):
+        terminate(proc, timeout=2.0)
+
+
+def port_is_free(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def free_port():
+    """A port in 20000-32767 that nothing is bound to, never handed out
+    twice in one session."""
+    for _ in range(500):
+        port = random.randint(20000, 32767)
+        if port in _ports_given:
+            continue
+        if port_is_free(port):
+            _ports_given.add(port)
+            return port
+    raise RuntimeError("no free port found in 20000-32767")
+
+
+def wait_for(predicate, timeout, interval=0.02, what="condition"):
+    """Polls predicate until it returns a true value (returned) or the
+    deadline passes (AssertionError)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError("timed out after %.1f s waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+# ---- Redis --------------------------------------------------------------
+
+class RedisError(Exception):
+    pass
+
+
+class RedisClient:
+    """A minimal RESP client over one socket (enough for PING, GET,
+    SCRIPT FLUSH, AUTH)."""
+
+    def __init__(self, port, password=None, timeout=2.0):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.file = self.sock.makefile("rb")
+        if password is not None:
+            self.call("AUTH", password)
+
+    def close(self):
+        try:
+            self.file.close()
+        finally:
+            self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def call(self, *args):
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            b = a if isinstance(a, bytes) else str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(b), b))
+        self.sock.sendall(b"".join(out))
+        return self._read()
+
+    def _read(self):
+        line = self.file.readline()
+        if not line.endswith(b"\r\n"):
+            raise ConnectionError("Redis closed the connection")
+        kind, rest = line[:1], line[1:-2]
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"-":
+            raise RedisError(rest.decode())
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            data = self.file.read(n + 2)
+            return data[:-2]
+        if kind == b"*":
+            n = int(rest)
+            return None if n < 0 else [self._read() for _ in range(n)]
+        raise RedisError("unexpected reply %r" % line)
+
+
+class RedisServer:
+    """redis-server on 127.0.0.1:port, all its files in workdir."""
+
+    def __init__(self, workdir, password=None, port=None):
+        self.dir = Path(workdir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.password = password
+        self.port = port or free_port()
+        self.proc = None
+        self.logfile = self.dir / "redis.log"
+        self.pidfile = self.dir / "redis.pid"
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc else None
+
+    def _argv(self):
+        argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                "--dir", str(self.dir), "--save", "", "--appendonly", "yes",
+                "--appendfsync", "always", "--pidfile", str(self.pidfile),
+                "--logfile", str(self.logfile), "--daemonize", "no"]
+        if self.password is not None:
+            argv += ["--requirepass", self.password]
+        return argv
+
+    def start(self, timeout=10.0):
+        assert self.proc is None or self.proc.poll() is not None, "already running"
+        self.proc = _track(subprocess.Popen(
+            self._argv(), cwd=str(self.dir), stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True))
+        deadline = time.monotonic() + timeout
+        while not self.ping():
+            if self.proc.poll() is not None:
+                raise RuntimeError("redis-server exited with %s:\n%s" % (
+                    self.proc.returncode, self.log_text()[-2000:]))
+            if time.monotonic() >= deadline:
+                terminate(self.proc)
+                raise RuntimeError("redis-server did not answer PING within %.0f s" % timeout)
+            time.sleep(0.02)
+        return self
+
+    def ping(self, timeout=0.5):
+        try:
+            with RedisClient(self.port, self.password, timeout=timeout) as c:
+                return c.call("PING") == "PONG"
+        except (OSError, RedisError):
+            return False
+
+    def client(self, timeout=2.0):
+        return RedisClient(self.port, self.password, timeout=timeout)
+
+    def call(self, *args):
+        with self.client() as c:
+            return c.call(*args)
+
+    def log_text(self):
+        try:
+            return self.logfile.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout=5.0):
+        if self.proc is None:
+            return None
+        rc, _ = terminate(self.proc, timeout)
+        return rc
+
+    def restart(self, timeout=10.0):
+        """Stops and starts again on the same port and folder."""
+        self.stop()
+        return self.start(timeout)
+
+    def sigstop(self):
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def sigcont(self):
+        os.kill(self.proc.pid, signal.SIGCONT)
+
+
+# ---- korpud configuration ---------------------------------------------
+
+def _render_value(v, indent):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, (list, tuple)):
+        return "[ " + ", ".join(_render_value(x, indent) for x in v) + " ]"
+    if isinstance(v, dict):
+        inner = render_libconfig(v, indent + 1)
+        return "{\n" + inner + "  " * indent + "}"
+    raise TypeError("cannot render %r" % (v,))
+
+
+def render_libconfig(d, indent=0):
+    """A dict as libconfig text, one setting per line (so a test can find
+    a setting's line number)."""
+    out = []
+    for k, v in d.items():
+        out.append("%s%s = %s;\n" % ("  " * indent, k, _render_value(v, indent)))
+    return "".join(out)
+
+
+def deep_merge(base, over):
+    """over into a copy of base; a None value removes the key."""
+    result = dict(base)
+    for k, v in (over or {}).items():
+        if v is None:
+            result.pop(k, None)
+        elif isinstance(v, dict) and isinstance(result.get(k), dict):
+            result[k] = deep_merge(result[k], v)
+        else:
+            result[k] = v
+    return result
+
+
+def line_of(text, needle):
+    """1-based number of the first line of text containing needle."""
+    for n, line in enumerate(text.splitlines(), 1):
+        if needle in line:
+            return n
+    raise AssertionError("%r not found in:\n%s" % (needle, text))
+
+
+# ---- HTTP ---------------------------------------------------------------
+
+class Response(namedtuple("Response", "status headers body raw")):
+    """status, headers (case-insensitive .get), body (parsed JSON when the
+    Content-Type says JSON, else bytes), raw bytes."""
+
+    def header(self, name, default=None):
+        return self.headers.get(name, default)
+
+
+def _parse_body(ctype, raw):
+    if raw and "json" in (ctype or "").lower():
+        try:
+            return json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return raw
+    return raw
+
+
+def http_request(port, method, path, body=None, json_body=None, headers=None,
+                 timeout=5.0, host="127.0.0.1"):
+    """One request on a fresh connection. body: raw bytes (sent as is,
+    no Content-Type added); json_body: a value sent as application/json."""
+    headers = dict(headers or {})
+    if json_body is not None:
+        body = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
+        headers.setdefault("Content-Type", "application/json")
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        resp = conn.getresponse()
+        raw = resp.read()
+        return Response(resp.status, resp.headers, _parse_body(resp.getheader("Content-Type"), raw), raw)
+    finally:
+        conn.close()
+
+
+def raw_exchange(port, data, timeout=5.0, shutdown_write=False):
+    """Sends raw bytes on a new connection and reads until the server
+    closes it (or timeout). Returns the bytes read."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s.sendall(data)
+        if shutdown_write:
+            s.shutdown(socket.SHUT_WR)
+        return read_until_close(s, timeout)
+    finally:
+        s.close()
+
+
+def read_until_close(s, timeout=5.0):
+    chunks = []
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        s.settimeout(left)
+        try:
+            b = s.recv(65536)
+        except socket.timeout:
+            break
+        except ConnectionResetError:
+            break
+        if not b:
+            break
+        chunks.append(b)
+    return b"".join(chunks)
+
+
+def parse_raw_response(data):
+    """(status, headers with lower-case names, body) of one HTTP/1.x
+    response in data."""
+    head, sep, body = data.partition(b"\r\n\r\n")
+    if not sep:
+        raise AssertionError("no complete HTTP response head in %r" % data[:500])
+    lines = head.decode("iso-8859-1").split("\r\n")
+    m = re.match(r"HTTP/1\.[01] (\d{3})", lines[0])
+    if not m:
+        raise AssertionError("not an HTTP status line: %r" % lines[0])
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    if "content-length" in headers:
+        body = body[:int(headers["content-length"])]
+    return int(m.group(1)), headers, body
+
+
+def assert_problem(resp, status, detail_contains=None):
+    """resp is an RFC 9457 problem document for status. resp is a
+    Response or a (status, headers, body-bytes) triple from a raw socket."""
+    if isinstance(resp, Response):
+        got, ctype, body = resp.status, resp.header("Content-Type", ""), resp.body
+    else:
+        got, headers, raw = resp
+        ctype = headers.get("content-type", "")
+        body = _parse_body(ctype, raw)
+    assert got == status, "status %s, wanted %s; body %r" % (got, status, body)
+    assert ctype.split(";")[0].strip() == "application/problem+json", \
+        "Content-Type %r, body %r" % (ctype, body)
+    assert isinstance(body, dict), "body is not a JSON object: %r" % (body,)
+    for key in ("type", "title", "status", "detail"):
+        assert key in body, "problem lacks %r: %r" % (key, body)
+    assert body["status"] == status, body
+    assert isinstance(body["type"], str) and body["type"], body
+    assert isinstance(body["title"], str) and body["title"], body
+    assert isinstance(body["detail"], str), body
+    if detail_contains is not None:
+        assert detail_contains in body["detail"], body
+    return body
+
+
+# ---- korpud -------------------------------------------------------------
+
+class StartError(Exception):
+    def __init__(self, message, returncode=None, log=""):
+        super().__init__(message)
+        self.returncode = returncode
+        self.log = log
+
+
+class Korpud:
+    """One korpud in workdir: korpud.conf, plugins.d, web/, ldap.secret and
+    korpud.log (its stderr and stdout).
+
+    conf: overrides deep-merged into the default configuration (a None
+    value removes a key). plugin_confs: {name: text} written to plugins.d
+    instead of (or besides) the shipped files. plugins_dir: where the .so
+    files are (default: the build's plugins/.libs).
+    """
+
+    def __init__(self, workdir, redis_port, conf=None, plugin_confs=None,
+                 plugins_dir=None, build=None):
+        self.build = Path(build) if build else build_dir()
+        self.binary = korpud_binary(self.build)
+        self.dir = Path(workdir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.redis_port = redis_port
+        self.overrides = conf or {}
+        self.plugin_confs = plugin_confs or {}
+        self.plugins_dir = Path(plugins_dir) if plugins_dir else plugin_dir(self.build)
+        self.conf_path = self.dir / "korpud.conf"
+        self.log_path = self.dir / "korpud.log"
+        self.port = None
+        self.proc = None
+        self.returncode = None
+        self.expect_exit_code = 0      # what teardown accepts
+        self._log_fh = None
+        self._prepare_dir()
+
+    # -- files
+
+    def _prepare_dir(self):
+        (self.dir / "web").mkdir(exist_ok=True)
+        (self.dir / "web" / "index.html").write_text("<!doctype html><title>korpu</title>\n")
+        pd = self.dir / "plugins.d"
+        pd.mkdir(exist_ok=True)
+        for f in sorted((REPO / "conf" / "plugins.d").glob("*.conf")):
+            shutil.copy(f, pd / f.name)
+        for name, text in self.plugin_confs.items():
+            (pd / ("%s.conf" % name)).write_text(text)
+        secret = self.dir / "ldap.secret"
+        secret.write_text("not-a-real-password\n")
+        os.chmod(secret, 0o600)
+
+    def default_conf(self):
+        if self.port is None:
+            self.port = free_port()
+        return {
+            "listen": ["127.0.0.1:%d" % self.port],
+            "log": {"level": "info", "target": "stderr"},
+            "limits": {"body_max": 65536, "connections_max": 64,
+                       "request_timeout_ms": 10000, "drain_ms": 3000},
+            "redis": {"host": "127.0.0.1", "port": self.redis_port, "db": 0,
+                      "connect_timeout_ms": 500, "command_timeout_ms": 500,
+                      "reconnect_min_ms": 50, "reconnect_max_ms": 500},
+            "ldap": {"uri": "ldap://127.0.0.1:1",
+                     "starttls": False,
+                     "bind_dn": "cn=korpu,ou=services,dc=korpu,dc=example",
+                     "bind_password_file": "ldap.secret",
+                     "base_dn": "ou=people,dc=korpu,dc=example",
+                     "user_filter": "(uid=%s)",
+                     "organization_attribute": "o",
+                     "connect_timeout_ms": 500, "op_timeout_ms": 500, "pool_size": 2,
+                     "roles": {
+                         "caseworker": "cn=caseworkers,ou=groups,dc=korpu,dc=example",
+                         "provider": "cn=providers,ou=groups,dc=korpu,dc=example",
+                         "supervisor": "cn=supervisors,ou=groups,dc=korpu,dc=example",
+                         "admin": "cn=admins,ou=groups,dc=korpu,dc=example"}},
+            "sessions": {"idle_timeout_s": 1800, "lifetime_s": 43200,
+                         "cookie_secure": False, "max_failures": 5, "lockout_s": 300},
+            "web": {"root": "web"},
+            "plugins": {"dir": str(self.plugins_dir), "conf_dir": "plugins.d",
+                        "enabled": list(AREAS)},
+        }
+
+    def config_dict(self):
+        return deep_merge(self.default_conf(), self.overrides)
+
+    def config_text(self):
+        return "# written by tests/e2e/servers.py\n" + render_libconfig(self.config_dict())
+
+    def write_config(self, text=None):
+        """Writes korpud.conf (the rendered configuration, or text) and
+        returns its path."""
+        self.conf_path.write_text(text if text is not None else self.config_text())
+        return self.conf_path
+
+    def update_config(self, overrides):
+        """Merges overrides into this instance's and rewrites the file."""
+        self.overrides = deep_merge(self.overrides, overrides)
+        return self.write_config()
+
+    # -- process
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc else None
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def start(self, wait=True, timeout=20.0, attempts=4):
+        """Starts `korpud -f -c korpud.conf`; with wait, until /health
+        answers 200. Retries on another port when the port was taken."""
+        for attempt in range(attempts):
+            self.write_config()
+            self._spawn()
+            if not wait:
+                return self
+            try:
+                self._wait_healthy(timeout)
+                return self
+            except StartError as e:
+                if "cannot listen" in e.log and attempt + 1 < attempts:
+                    self.port = None
+                    continue
+                raise
+        return self
+
+    def _spawn(self):
+        self.returncode = None
+        if self._log_fh:
+            self._log_fh.close()
+        self._log_fh = open(self.log_path, "ab")
+        self.proc = _track(subprocess.Popen(
+            [str(self.binary), "-f", "-c", str(self.conf_path)],
+            cwd=str(self.dir), stdin=subprocess.DEVNULL, stdout=self._log_fh,
+            stderr=subprocess.STDOUT, env=korpud_env(), start_new_session=True))
+
+    def _wait_healthy(self, timeout):
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                self.returncode = self.proc.returncode
+                _live.pop(self.proc.pid, None)
+                raise StartError("korpud exited with %s during start" % self.returncode,
+                                 self.returncode, self.log_text())
+            try:
+                r = http_request(self.port, "GET", "/health", timeout=0.5)
+                if r.status == 200:
+                    return
+            except OSError:
+                pass
+            if time.monotonic() >= deadline:
+                raise StartError("korpud did not answer /health within %.0f s" % timeout,
+                                 None, self.log_text())
+            time.sleep(0.02)
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def send_signal(self, sig):
+        os.kill(self.proc.pid, sig)
+
+    def wait(self, timeout):
+        """Waits for exit; returns the exit code, or None on timeout."""
+        rc = _reap(self.proc, timeout)
+        if rc is not None:
+            self.returncode = rc
+        return rc
+
+    def stop(self, timeout=10.0):
+        """SIGTERM and wait (then SIGKILL, reported as an AssertionError).
+        Returns the exit code."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is not None:
+            self.returncode = self.proc.returncode
+            _live.pop(self.proc.pid, None)
+            return self.returncode
+        rc, killed = terminate(self.proc, timeout)
+        self.returncode = rc
+        if killed:
+            raise AssertionError("korpud did not exit within %.0f s of SIGTERM; killed.\n%s"
+                                 % (timeout, self.log_text()[-3000:]))
+        return rc
+
+    def close_log(self):
+        if self._log_fh:
+            self._log_fh.close()
+            self._log_fh = None
+
+    # -- log
+
+    def log_text(self):
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def log_lines(self):
+        return self.log_text().splitlines()
+
+    def wait_log(self, pattern, timeout=5.0, start=0):
+        """Waits until the log (from character offset start) matches the
+        regular expression pattern; returns the match."""
+        rx = re.compile(pattern)
+
+        def found():
+            return rx.search(self.log_text(), start)
+        try:
+            return wait_for(found, timeout, what="log line /%s/" % pattern)
+        except AssertionError:
+            raise AssertionError("no log line matching /%s/ within %.1f s; log:\n%s"
+                                 % (pattern, timeout, self.log_text()[-3000:]))
+
+    def log_mark(self):
+        """An offset for wait_log(start=...): only what is logged after now."""
+        return len(self.log_text())
+
+    # -- HTTP
+
+    def request(self, method, path, **kw):
+        return http_request(self.port, method, path, **kw)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, **kw):
+        return self.request("POST", path, **kw)
+
+    def wait_ready(self, status=200, timeout=5.0):
+        """Polls GET /ready until it answers status; returns that answer."""
+        last = []
+
+        def check():
+            try:
+                r = self.get("/ready", timeout=3.0)
+            except OSError as e:
+                last[:] = [e]
+                return None
+            last[:] = [r]
+            return r if r.status == status else None
+        try:
+            return wait_for(check, timeout, interval=0.05, what="/ready %d" % status)
+        except AssertionError:
+            raise AssertionError("/ready did not answer %d within %.1f s; last answer: %r\n%s"
+                                 % (status, timeout, last[0] if last else None,
+                                    self.log_text()[-2000:]))
+
+
+def run_korpud(args, timeout=30.0, build=None):
+    """Runs korpud with args (e.g. -t -c FILE) to completion:
+    a CompletedProcess with text stdout and stderr."""
+    proc = _track(subprocess.Popen(
+        [str(korpud_binary(build))] + list(args), stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=korpud_env(),
+        start_new_session=True))
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        terminate(proc, 1.0, signal.SIGKILL)
+        out, err = proc.communicate()
+        raise AssertionError("korpud %s did not finish within %.0f s" % (" ".join(args), timeout))
+    finally:
+        _live.pop(proc.pid, None)
+    return subprocess.CompletedProcess(proc.args, proc.returncode,
+                                       out.decode(errors="replace"),
+                                       err.decode(errors="replace"))

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# tests/fuzz/run.sh [RESULTS_DIR]: builds every fuzz target with clang's
+# libFuzzer (plus ASan and UBSan) and runs each for FUZZ_SECONDS (default
+# 20) from its seed corpus in tests/fuzz/corpus/. A crash, leak or abort
+# fails the target; its reproducer is left in build/fuzz/. With a results
+# dir, writes a JUnit report there (one test case per target).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+out="$root/build/fuzz"
+results=${1:-}
+seconds=${FUZZ_SECONDS:-20}
+mkdir -p "$out"
+
+deps="libevent hiredis libconfig ldap jansson"
+cflags="-g -O1 -D_GNU_SOURCE -I$root/include -I$root/core -I$root/build/plain $(pkg-config --cflags $deps)"
+libs="$(pkg-config --libs $deps) -ldl -pthread"
+san="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
+common="$root/core/errlist.c $root/core/log.c $root/core/net-addr.c"
+
+declare -A sources=(
+	[body]="$root/core/http-body.c"
+	[router]="$root/core/http-router.c $root/core/routes.c"
+	[conf]="$root/core/conf-check.c $root/core/conf-schema.c $root/core/conf-load.c"
+	[fields]="$root/core/fields-check.c"
+	[addr]="$root/core/http-router.c"
+)
+
+cases=""
+failed=0
+for t in body router conf fields addr; do
+	bin="$out/fuzz-$t"
+	corpus="$out/corpus-$t"
+	mkdir -p "$corpus"
+	cp -n "$here/corpus/$t"/* "$corpus/" 2>/dev/null || true
+	status=ok
+	# shellcheck disable=SC2086
+	if ! clang $san $cflags -o "$bin" "$here/fuzz-$t.c" ${sources[$t]} $common $libs 2>"$out/fuzz-$t.build.log"; then
+		status="does not build: $(head -c 500 "$out/fuzz-$t.build.log")"
+	elif ! (cd "$out" && LSAN_OPTIONS=suppressions="$here/lsan.supp" "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+			-print_final_stats=0 "$corpus" >"$out/fuzz-$t.log" 2>&1); then
+		status="crashed: $(grep -m1 -E 'ERROR|runtime error|deadly signal' "$out/fuzz-$t.log")"
+	fi
+	if [ "$status" = ok ]; then
+		echo "fuzz-$t: ok ($(grep -oE 'cov: [0-9]+' "$out/fuzz-$t.log" | tail -1), ${seconds}s)"
+		cases="$cases<testcase classname=\"fuzz\" name=\"$t\"/>"
+	else
+		echo "fuzz-$t: $status"
+		msg=$(printf '%s' "$status" | sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/"/\&quot;/g')
+		cases="$cases<testcase classname=\"fuzz\" name=\"$t\"><failure message=\"$msg\"/></testcase>"
+		failed=$((failed + 1))
+	fi
+done
+rm -rf /tmp/korpu-fuzz-conf-*
+if [ -n "$results" ]; then
+	mkdir -p "$results"
+	printf '<testsuites><testsuite name="fuzz">%s</testsuite></testsuites>\n' "$cases" >"$results/fuzz.xml"
+fi
+[ $failed -eq 0 ]
