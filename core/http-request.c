@@ -110,10 +110,11 @@ method_name(int m)
 	return "?";
 }
 
+/* Logs the request and frees its context; the reply itself is sent by
+ * the caller, after this, through http_server_send. */
 static void
 request_finish(struct request *r, int status, size_t bytes)
 {
-	struct server *srv = r->srv;
 	char peer[64] = "-";
 	struct evhttp_connection *conn = evhttp_request_get_connection(r->req);
 	char *addr = NULL;
@@ -135,7 +136,6 @@ request_finish(struct request *r, int status, size_t bytes)
 	json_decref(r->body);
 	free(r->uri);
 	free(r);
-	http_server_count_out(srv->http);
 }
 
 /* Sends status with the given body and ends the request. */
@@ -145,6 +145,8 @@ reply_bytes(struct request *r, int status, const char *content_type,
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
 	struct evbuffer *out = evhttp_request_get_output_buffer(r->req);
+	struct evhttp_request *req = r->req;
+	struct http_server *http = r->srv->http;
 
 	if (content_type)
 		evhttp_add_header(h, "Content-Type", content_type);
@@ -154,8 +156,8 @@ reply_bytes(struct request *r, int status, const char *content_type,
 		evhttp_add_header(h, "Cache-Control", "no-store");
 	if (len)
 		evbuffer_add(out, data, len);
-	evhttp_send_reply(r->req, status, http_reason(status), NULL);
 	request_finish(r, status, len);
+	http_server_send(http, req, status, http_reason(status));
 }
 
 /* Sends a JSON value (the reference is taken) and ends the request. */

@@ -22,8 +22,16 @@
 #define MAX_LISTEN 16
 #define MAX_PENDING_CONNS 256
 
+/* A reply handed to evhttp whose last byte is not written yet. */
+struct write_wait {
+	struct http_server *h;
+	struct evhttp_connection *conn;
+	struct write_wait *prev, *next;
+};
+
 struct http_server {
 	struct server *srv;
+	struct write_wait *writing;
 	struct evhttp *http;
 	struct evhttp_bound_socket *bound[MAX_LISTEN];
 	size_t n_bound;
@@ -43,11 +51,60 @@ http_server_count_in(struct http_server *h)
 	h->inflight++;
 }
 
-void
-http_server_count_out(struct http_server *h)
+static void
+count_out(struct http_server *h)
 {
 	if (--h->inflight == 0 && h->on_idle)
 		h->on_idle(h->on_idle_arg);
+}
+
+static void
+write_wait_end(struct write_wait *w)
+{
+	struct http_server *h = w->h;
+
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		h->writing = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	free(w);
+	count_out(h);
+}
+
+static void
+reply_written(struct evhttp_request *req, void *arg)
+{
+	write_wait_end(arg);
+}
+
+/*
+ * Sends a reply. A request counts as in flight until its reply is
+ * written out (or its connection is gone), so the drain on shutdown never
+ * cuts a response off half-way.
+ */
+void
+http_server_send(struct http_server *h, struct evhttp_request *req, int status,
+    const char *reason)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	struct write_wait *w = conn ? calloc(1, sizeof(*w)) : NULL;
+
+	if (w == NULL) {
+		/* The client left (or no memory): evhttp frees the request. */
+		evhttp_send_reply(req, status, reason, NULL);
+		count_out(h);
+		return;
+	}
+	w->h = h;
+	w->conn = conn;
+	w->next = h->writing;
+	if (w->next)
+		w->next->prev = w;
+	h->writing = w;
+	evhttp_request_set_on_complete_cb(req, reply_written, w);
+	evhttp_send_reply(req, status, reason, NULL);
 }
 
 unsigned
@@ -82,6 +139,12 @@ connection_closed(struct evhttp_connection *conn, void *arg)
 
 	if (h->connections > 0)
 		h->connections--;
+	/* A connection closed mid-write never completes its reply. */
+	for (struct write_wait *w = h->writing; w; w = w->next)
+		if (w->conn == conn) {
+			write_wait_end(w);
+			break;
+		}
 }
 
 static void
@@ -200,7 +263,9 @@ dispatch(struct evhttp_request *req, void *arg)
 			return;
 		}
 	}
+	log_set_request(r->id);
 	r->match.route->fn(r);
+	log_set_request(NULL);
 }
 
 /* ---- listening ---- */

@@ -8,7 +8,9 @@
 struct http_server;
 
 void http_server_count_in(struct http_server *h);
-void http_server_count_out(struct http_server *h);
+struct evhttp_request;
+void http_server_send(struct http_server *h, struct evhttp_request *req, int status,
+    const char *reason);
 
 /* http-errors.c */
 struct bufferevent;

@@ -39,6 +39,7 @@ void errlist_print(const struct errlist *e, const char *prefix, void (*out)(cons
 /* log.c */
 void log_setup(int level, int use_syslog);
 int log_level_parse(const char *name);
+void log_set_request(const char *reqid);
 void log_msg(int level, const char *reqid, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void log_vmsg(int level, const char *reqid, const char *prefix, const char *fmt, va_list ap);

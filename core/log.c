@@ -15,6 +15,9 @@
 
 static int log_max = LOG_INFO;
 static int log_syslog;
+/* The request being handled right now, on the loop thread: lines logged
+ * without an explicit id while it runs (a plugin hook's, say) carry it. */
+static char log_current[65];
 
 static const struct {
 	const char *name;
@@ -67,6 +70,12 @@ log_setup(int level, int use_syslog)
 }
 
 void
+log_set_request(const char *reqid)
+{
+	snprintf(log_current, sizeof(log_current), "%s", reqid ? reqid : "");
+}
+
+void
 log_vmsg(int level, const char *reqid, const char *prefix, const char *fmt,
     va_list ap)
 {
@@ -77,6 +86,8 @@ log_vmsg(int level, const char *reqid, const char *prefix, const char *fmt,
 
 	if (level > log_max)
 		return;
+	if (reqid == NULL && log_current[0])
+		reqid = log_current;
 	vsnprintf(text, sizeof(text), fmt, ap);
 	if (log_syslog) {
 		syslog(level, "%s%s%s%s%s", reqid ? "req=" : "", reqid ? reqid : "",
