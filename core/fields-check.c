@@ -37,13 +37,32 @@ date_valid(const char *s)
 	return d <= days[m - 1] + (m == 2 && leap(y));
 }
 
+/* C0 controls other than tab and newline, DEL, and the C1 controls
+ * (U+0080-U+009F, encoded C2 80-C2 9F): none belongs in a form field. */
 static int
 has_control_chars(const char *s)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
 			return 1;
+		if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			return 1;
+	}
 	return 0;
+}
+
+/* At most max bytes of s, never cutting a UTF-8 character in half. */
+static int
+utf8_prefix_len(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n <= max)
+		return (int)n;
+	n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return (int)n;
 }
 
 static const struct korpu_field *
@@ -127,7 +146,7 @@ fields_check(const struct korpu_field *table, const json_t *fields, struct errli
 	}
 	json_object_foreach((json_t *)fields, key, v) {
 		if (field_find(table, key) == NULL) {
-			snprintf(where, sizeof(where), "fields.%.80s", key);
+			snprintf(where, sizeof(where), "fields.%.*s", utf8_prefix_len(key, 80), key);
 			errlist_add(errs, where, "is not a field of this area");
 		}
 	}

@@ -229,9 +229,15 @@ problem_new(int status, const char *detail, const struct errlist *errs)
 	    "status", status, "detail", detail ? detail : http_reason(status));
 	if (p && errs && errs->n) {
 		json_t *list = json_array();
-		for (size_t i = 0; i < errs->n; i++)
-			json_array_append_new(list, json_pack("{s:s, s:s}",
-			    "field", errs->v[i].where, "message", errs->v[i].message));
+		for (size_t i = 0; i < errs->n; i++) {
+			json_t *e = json_pack("{s:s, s:s}", "field", errs->v[i].where,
+			    "message", errs->v[i].message);
+			/* Never drop an error: text that is not UTF-8 is replaced. */
+			if (e == NULL)
+				e = json_pack("{s:s, s:s}", "field", "(not UTF-8)",
+				    "message", "is not valid");
+			json_array_append_new(list, e);
+		}
 		json_object_set_new(p, "errors", list);
 	}
 	return p;

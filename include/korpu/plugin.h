@@ -87,7 +87,7 @@ struct korpu_field {
 	enum korpu_field_type type;
 	int required;
 	const char *const *enum_values;	/* ENUM: NULL-terminated list */
-	long long min;			/* INTEGER: smallest value */
+	long long min;			/* INTEGER: smallest value (range checked when min < max) */
 	long long max;			/* INTEGER: largest value; STRING: max bytes (0: 1024) */
 };
 

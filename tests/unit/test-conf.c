@@ -433,6 +433,11 @@ conf_invalid_plugin_name(void **state)
 	errlist_free(&f->errs);
 	load_bad(f, "\"housing\" ]", "\"Housing\" ]");
 	assert_error(&f->errs, at(f, "enabled ="), "\"Housing\" is not a plugin name");
+
+	/* Letters, digits and '_', but a letter first. */
+	errlist_free(&f->errs);
+	load_bad(f, "\"housing\" ]", "\"9lives\" ]");
+	assert_error(&f->errs, at(f, "enabled ="), "\"9lives\" is not a plugin name");
 }
 
 static void
@@ -550,5 +555,5 @@ main(void)
 		T(conf_all_semantic_problems_reported),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests_name("conf", tests, NULL, NULL);
 }

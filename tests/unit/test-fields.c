@@ -192,8 +192,34 @@ fields_control_characters(void **state)
 	    "control characters");
 	assert_invalid("{\"name\": \"L\", \"age\": 1, \"note\": \"\\u001b[31m\"}", "fields.note",
 	    "control characters");
-	/* Newlines and tabs belong in free text. */
+	assert_invalid("{\"name\": \"L\", \"age\": 1, \"note\": \"del\\u007f\"}", "fields.note",
+	    "control characters");
+	assert_invalid("{\"name\": \"L\", \"age\": 1, \"note\": \"c1\\u0085\"}", "fields.note",
+	    "control characters");
+	/* Newlines and tabs belong in free text, and so does any letter. */
 	assert_valid("{\"name\": \"L\", \"age\": 1, \"note\": \"a\\nb\\tc\"}");
+	assert_valid("{\"name\": \"Ş\u0259hla\", \"age\": 1, \"note\": \"\u0645\u0631\u06cc\u0645 \u041c\u0430\u0440\u0438\u044f\"}");
+}
+
+/* A long unknown name is shortened on a character boundary, so the error
+ * still becomes valid UTF-8 JSON and is never dropped from the 422. */
+static void
+fields_long_unknown_name_stays_utf8(void **state)
+{
+	char text[256];
+	struct errlist errs = { 0 };
+	json_t *problem, *list;
+
+	snprintf(text, sizeof(text), "{\"%.79s\u00e9\": 1, \"name\": \"L\", \"age\": 1}",
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	assert_int_equal(check(text, &errs), -1);
+	assert_int_equal(errs.n, 1);
+	problem = problem_new(422, "invalid", &errs);
+	list = json_object_get(problem, "errors");
+	assert_int_equal(json_array_size(list), 1);
+	assert_non_null(json_string_value(json_object_get(json_array_get(list, 0), "field")));
+	json_decref(problem);
+	errlist_free(&errs);
 }
 
 static void
@@ -283,6 +309,7 @@ main(void)
 		cmocka_unit_test(fields_integer_range),
 		cmocka_unit_test(fields_string_length),
 		cmocka_unit_test(fields_control_characters),
+		cmocka_unit_test(fields_long_unknown_name_stays_utf8),
 		cmocka_unit_test(fields_enum_membership),
 		cmocka_unit_test(fields_dates),
 		cmocka_unit_test(date_valid_calendar),
@@ -290,5 +317,5 @@ main(void)
 		cmocka_unit_test(fields_every_problem_reported),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests_name("fields", tests, NULL, NULL);
 }

@@ -171,5 +171,5 @@ main(void)
 		cmocka_unit_test(body_valid_object),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests_name("http-body", tests, NULL, NULL);
 }

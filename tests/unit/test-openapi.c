@@ -89,5 +89,5 @@ main(void)
 		cmocka_unit_test(openapi_documents_every_route),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests_name("openapi", tests, setup, teardown);
 }

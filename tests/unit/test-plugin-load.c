@@ -230,7 +230,7 @@ descriptor_bad_name(void **state)
 	assert_refused_as(&d, "9lives", "descriptor name \"9lives\"");
 	d.name = "";
 	assert_refused_as(&d, "", "descriptor name \"\"");
-	d.name = "legal_aid_for_people_seeking_asylum";	/* 35 > 32 */
+	d.name = "legal_aid_for_people_seeking_asyl";	/* 33 > 32 */
 	assert_refused_as(&d, d.name, "descriptor name \"legal_aid_for_people");
 	d.name = NULL;
 	assert_descriptor_refused(&d, "descriptor name \"(null)\"");
@@ -694,5 +694,5 @@ main(void)
 		T(open_all_reports_every_plugin),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests_name("plugin-load", tests, NULL, NULL);
 }

@@ -202,5 +202,5 @@ main(void)
 		cmocka_unit_test(errlist_print_lines),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests_name("problem", tests, NULL, NULL);
 }
