@@ -154,8 +154,15 @@ reply_bytes(struct request *r, int status, const char *content_type,
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
 	if (evhttp_find_header(h, "Cache-Control") == NULL)
 		evhttp_add_header(h, "Cache-Control", "no-store");
-	if (len)
+	if (r->method == EVHTTP_REQ_HEAD) {
+		/* The length a GET would have, and no body: libevent sends
+		 * whatever is in the buffer, even for HEAD. */
+		char n[24];
+		snprintf(n, sizeof(n), "%zu", len);
+		evhttp_add_header(h, "Content-Length", n);
+	} else if (len) {
 		evbuffer_add(out, data, len);
+	}
 	request_finish(r, status, len);
 	http_server_send(http, req, status, http_reason(status));
 }
@@ -193,6 +200,7 @@ http_reason(int status)
 	case 422: return "Unprocessable Content";
 	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
 	}
 	return "Unknown";
@@ -212,6 +220,7 @@ problem_slug(int status)
 	case 415: return "unsupported-media-type";
 	case 422: return "validation";
 	case 429: return "too-many-requests";
+	case 501: return "not-implemented";
 	case 503: return "unavailable";
 	}
 	return "internal";

@@ -12,7 +12,7 @@ Run: KORPU_BUILD=/work/main/build/plain /usr/bin/python3 -m pytest -q tests/e2e
 import pytest
 
 import servers
-from servers import Korpud, RedisServer
+from servers import API_BODY_MAX, Korpud, RedisServer
 
 
 def pytest_configure(config):
@@ -54,11 +54,6 @@ def check_korpud_exit(k):
 
 
 @pytest.fixture
-def build():
-    return servers.build_dir()
-
-
-@pytest.fixture
 def make_redis(tmp_path):
     """Starts redis-servers: make_redis(password=None, name='redis')."""
     started = []
@@ -78,11 +73,12 @@ def redis(make_redis):
 
 
 @pytest.fixture
-def make_korpud(tmp_path, request):
+def make_korpud(tmp_path, request, make_redis):
     """make_korpud(redis_port=None, start=True, ready=None, name='korpud',
     **Korpud kwargs). Without redis_port the `redis` fixture's server is
     used and, unless ready=False, /ready is awaited (korpud connects to
-    Redis after it starts answering /health)."""
+    Redis after it starts answering /health). Depending on make_redis
+    makes every korpud stop before the Redis servers do."""
     made = []
 
     def make(redis_port=None, start=True, ready=None, name="korpud", **kw):
@@ -115,11 +111,6 @@ def check_all_exits(korpuds):
 def korpud(make_korpud):
     """korpud with the default test configuration, on the `redis` server."""
     return make_korpud()
-
-
-
-# Body limit of the shared API instance: small, so 413 is cheap to reach.
-API_BODY_MAX = 2048
 
 
 @pytest.fixture(scope="module")

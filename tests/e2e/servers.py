@@ -8,6 +8,7 @@ kill_all() is the last resort the conftest runs at the end of the session.
 
 Standard library only.
 """
+import atexit
 import http.client
 import json
 import os
@@ -38,6 +39,10 @@ SANITIZER_ENV = {
 
 AREAS = ("employment", "schools", "clinics", "housing", "integration")
 
+# limits.body_max of the shared API instance (conftest's api_korpud): small,
+# so a 413 is cheap to reach.
+API_BODY_MAX = 2048
+
 
 def build_dir():
     """The build dir under test: $KORPU_BUILD, or <repo>/build/plain."""
@@ -52,7 +57,7 @@ def plugin_dir(build=None):
     return (build or build_dir()) / "plugins" / ".libs"
 
 
-def test_plugin_dir(build=None):
+def plugins_for_tests_dir(build=None):
     return (build or build_dir()) / "tests" / "plugins" / ".libs"
 
 
@@ -114,6 +119,9 @@ def kill_all():
     """Last resort: kills every process still recorded."""
     for pid, proc in list(_live.items()):
         terminate(proc, timeout=2.0)
+
+
+atexit.register(kill_all)
 
 
 def port_is_free(port):
@@ -220,6 +228,7 @@ class RedisServer:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.password = password
         self.port = port or free_port()
+        self._port_may_change = port is None    # until the first start
         self.proc = None
         self.logfile = self.dir / "redis.log"
         self.pidfile = self.dir / "redis.pid"
@@ -238,21 +247,56 @@ class RedisServer:
         return argv
 
     def start(self, timeout=10.0):
+        """Starts redis-server and waits until PING answers. The first
+        start moves to another port if this one was taken meanwhile;
+        later starts (restart()) keep the port."""
+        for attempt in range(4):
+            try:
+                return self._start(timeout)
+            except RuntimeError as e:
+                if not (self._port_may_change and "in use" in str(e)) or attempt == 3:
+                    raise
+                self.port = free_port()
+
+    def _start(self, timeout):
         assert self.proc is None or self.proc.poll() is not None, "already running"
+        log_start = len(self.log_text())
         self.proc = _track(subprocess.Popen(
             self._argv(), cwd=str(self.dir), stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True))
         deadline = time.monotonic() + timeout
-        while not self.ping():
+        while not self._ours_answers():
             if self.proc.poll() is not None:
+                _live.pop(self.proc.pid, None)
                 raise RuntimeError("redis-server exited with %s:\n%s" % (
-                    self.proc.returncode, self.log_text()[-2000:]))
+                    self.proc.returncode, self.log_text()[log_start:][-2000:]))
             if time.monotonic() >= deadline:
                 terminate(self.proc)
                 raise RuntimeError("redis-server did not answer PING within %.0f s" % timeout)
             time.sleep(0.02)
+        self._port_may_change = False
         return self
+
+    def _ours_answers(self):
+        """PING answered, by this redis-server (not another one that
+        holds the port)?"""
+        try:
+            with RedisClient(self.port, self.password, timeout=0.5) as c:
+                if c.call("PING") != "PONG":
+                    return False
+                info = c.call("INFO", "server").decode()
+        except (OSError, RedisError):
+            return False
+        m = re.search(r"^process_id:(\d+)", info, re.M)
+        if m and int(m.group(1)) != self.proc.pid:
+            # Someone else's server: ours will fail to bind and exit.
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+            return False
+        return True
 
     def ping(self, timeout=0.5):
         try:
@@ -382,8 +426,9 @@ def http_request(port, method, path, body=None, json_body=None, headers=None,
 
 
 def raw_exchange(port, data, timeout=5.0, shutdown_write=False):
-    """Sends raw bytes on a new connection and reads until the server
-    closes it (or timeout). Returns the bytes read."""
+    """Sends raw bytes on a new connection and reads one response: until
+    its Content-Length is in, the server closes, or timeout. Returns the
+    bytes read."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     try:
         s.sendall(data)
@@ -394,7 +439,17 @@ def raw_exchange(port, data, timeout=5.0, shutdown_write=False):
         s.close()
 
 
-def read_until_close(s, timeout=5.0):
+def _response_complete(data):
+    head, sep, body = data.partition(b"\r\n\r\n")
+    if not sep:
+        return False
+    m = re.search(rb"(?im)^content-length:\s*(\d+)\s*$", head)
+    return m is not None and len(body) >= int(m.group(1))
+
+
+def read_until_close(s, timeout=5.0, whole_response=True):
+    """Reads from s until the server closes it, timeout, or (with
+    whole_response) one complete response with a Content-Length is in."""
     chunks = []
     deadline = time.monotonic() + timeout
     while True:
@@ -411,6 +466,8 @@ def read_until_close(s, timeout=5.0):
         if not b:
             break
         chunks.append(b)
+        if whole_response and _response_complete(b"".join(chunks)):
+            break
     return b"".join(chunks)
 
 
