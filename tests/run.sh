@@ -4,8 +4,8 @@
 # Installs missing Debian packages, builds korpu twice (plain, and with
 # ASan+UBSan), and in each build runs the cmocka unit tests and the
 # end-to-end tests against real redis-server processes it starts itself;
-# the unit tests run once more under valgrind, and every fuzz target runs
-# for a short while. Warnings are errors. Ends with the line
+# the plain build's unit tests and end-to-end tests run once more under
+# valgrind, and every fuzz target runs for a short while. Warnings are errors. Ends with the line
 # "N passed, N failed, N skipped" and exits non-zero on any failure.
 # Rerunnable; leaves no server behind.
 set -u
@@ -50,9 +50,11 @@ unit() {	# unit VARIANT [WRAPPER]: cmocka tests, JUnit XML into results
 		{ cat "$results/$variant-unit.out"; return 1; }
 }
 
-e2e() {		# e2e VARIANT
-	KORPU_BUILD="$root/build/$1" timeout 900 /usr/bin/python3 -m pytest -q \
-		-p no:cacheprovider --junitxml="$results/$1-e2e.xml" tests/e2e
+e2e() {		# e2e VARIANT [WRAPPER]: korpud runs under WRAPPER when given
+	local variant=$1 wrapper=${2:-}
+	KORPU_BUILD="$root/build/$variant" KORPU_E2E_WRAPPER="$wrapper" timeout 900 \
+		/usr/bin/python3 -m pytest -q -p no:cacheprovider \
+		--junitxml="$results/$variant${wrapper:+-valgrind}-e2e.xml" tests/e2e
 	local rc=$?
 	[ $rc -eq 0 ] || [ $rc -eq 1 ]	# 1: failures, already counted in the XML
 }
@@ -65,8 +67,9 @@ for variant in plain asan; do
 	step "$variant-unit" unit $variant
 	step "$variant-e2e" e2e $variant
 	if [ $variant = plain ]; then
-		step valgrind-unit unit plain \
-			"valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
+		vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
+		step valgrind-unit unit plain "$vg"
+		step valgrind-e2e e2e plain "$vg"
 	fi
 done
 if [ -x tests/fuzz/run.sh ]; then

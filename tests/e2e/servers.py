@@ -63,7 +63,17 @@ def plugins_for_tests_dir(build=None):
 
 def sanitizer_problems(text):
     """The sanitizer markers found in text (empty when clean)."""
-    return [m for m in SANITIZER_MARKERS if m in text]
+    found = [m for m in SANITIZER_MARKERS if m in text]
+    # valgrind (see wrapper()) prefixes each of its reports with ==PID==.
+    if re.search(r"^==\d+== ", text, re.M):
+        found.append("valgrind report")
+    return found
+
+
+def wrapper():
+    """$KORPU_E2E_WRAPPER: a command korpud runs under (tests/run.sh runs
+    part of the suite under valgrind this way), or nothing."""
+    return (os.environ.get("KORPU_E2E_WRAPPER") or "").split()
 
 
 def korpud_env():
@@ -649,7 +659,7 @@ class Korpud:
             self._log_fh.close()
         self._log_fh = open(self.log_path, "ab")
         self.proc = _track(subprocess.Popen(
-            [str(self.binary), "-f", "-c", str(self.conf_path)],
+            wrapper() + [str(self.binary), "-f", "-c", str(self.conf_path)],
             cwd=str(self.dir), stdin=subprocess.DEVNULL, stdout=self._log_fh,
             stderr=subprocess.STDOUT, env=korpud_env(), start_new_session=True))
 
