@@ -5,8 +5,9 @@
 # ASan+UBSan), and in each build runs the cmocka unit tests and the
 # end-to-end tests against real redis-server processes it starts itself;
 # the plain build's unit tests and end-to-end tests run once more under
-# valgrind, and every fuzz target runs for a short while. Warnings are errors. Ends with the line
-# "N passed, N failed, N skipped" and exits non-zero on any failure.
+# valgrind, and every fuzz target runs for a short while. Warnings are
+# errors. Ends with the line "N passed, N failed, N skipped" and exits
+# non-zero on any failure.
 # Rerunnable; leaves no server behind.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
