@@ -86,3 +86,20 @@ def test_every_request_writes_one_access_log_line(korpud):
         mine = [ln for ln in lines if "req=%s " % rid in ln]
         assert len(mine) == 1, (rid, mine)
     assert "Aysel" not in korpud.log_text(), "the query string reached the log"
+
+
+def test_log_level_warning_drops_info_lines(make_korpud):
+    """log.level = "warning": the access log (info) is not written, and a
+    reload back to "info" brings it back without a restart."""
+    import signal
+    k = make_korpud(conf={"log": {"level": "warning"}})
+    rid = "level-check-%s" % uuid.uuid4().hex[:8]
+    assert k.get("/health", headers={"X-Request-Id": rid}).status == 200
+    assert "req=%s" % rid not in k.log_text()
+    k.overrides["log"] = {"level": "info"}
+    k.write_config()
+    k.send_signal(signal.SIGHUP)
+    k.wait_log(r"configuration reloaded", timeout=5)
+    rid2 = rid + "-after"
+    assert k.get("/health", headers={"X-Request-Id": rid2}).status == 200
+    k.wait_log(r"req=%s " % re.escape(rid2), timeout=5)
