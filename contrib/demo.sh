@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # contrib/demo.sh: builds korpu and runs a private demo stack on this
-# machine: its own Redis (with korpu's durable settings) and korpud, both
-# on loopback, in build/demo. Prints where to look; Ctrl-C stops it all.
+# machine: its own Redis (with korpu's durable settings), its own slapd
+# holding the demo staff directory (contrib/ldap), and korpud, all on
+# loopback, in build/demo. Prints where to look and the demo logins;
+# Ctrl-C stops it all.
 # On a fresh Debian 12 machine it first installs the packages it needs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,6 +34,7 @@ redis_port=$(free_port)
 
 pids=()
 cleanup() {
+	"$root/contrib/ldap/slapd.sh" stop "$run/ldap" >/dev/null 2>&1 || true
 	for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
 	for pid in "${pids[@]}"; do
 		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -44,8 +47,9 @@ trap 'exit 0' INT TERM
 rm -rf "$run"
 mkdir -p "$run/redis" "$run/plugins.d" "$run/web"
 cp conf/plugins.d/*.conf "$run/plugins.d/"
-echo "demo-directory-password" > "$run/ldap.secret"
-chmod 600 "$run/ldap.secret"
+
+echo "== starting slapd with the demo directory"
+ldap_uri=$("$root/contrib/ldap/slapd.sh" start "$run/ldap")
 
 echo "== starting Redis on 127.0.0.1:$redis_port"
 redis-server "$root/contrib/redis/korpu-redis.conf" --port "$redis_port" --bind 127.0.0.1 \
@@ -56,6 +60,7 @@ for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break;
 
 sed -e "s|@plugindir@|$root/build/plain/plugins/.libs|" -e "s|@webdir@|$run/web|" \
 	-e "s|\"127.0.0.1:8080\"|\"127.0.0.1:$port\"|" -e "s|port = 6379;|port = $redis_port;|" \
+	-e "s|ldap://127.0.0.1:389|$ldap_uri|" -e "s|\"ldap.secret\"|\"ldap/service.secret\"|" \
 	conf/korpud.conf.in > "$run/korpud.conf"
 build/plain/core/korpud -t -c "$run/korpud.conf"
 
@@ -67,15 +72,25 @@ for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1
 cat <<MSG
 
 korpu demo is running.
-  API:        http://127.0.0.1:$port/api/v1/areas
+  API:        http://127.0.0.1:$port/api/v1/
   readiness:  http://127.0.0.1:$port/ready
   API spec:   http://127.0.0.1:$port/api/v1/openapi.json
-  try:        curl -s http://127.0.0.1:$port/api/v1/areas
-              curl -s -H 'Content-Type: application/json' \\
-                -d '{"fields":{"urgency":"routine","service_category":"dental","reason":"toothache"}}' \\
-                http://127.0.0.1:$port/api/v1/areas/clinics/check
+  directory:  $ldap_uri (contrib/ldap/README.md)
   config:     $run/korpud.conf (edit, then: kill -HUP ${pids[1]})
-  logins:     staff sign-in (LDAP) is not built yet; the API above is open.
-Ctrl-C stops korpud and Redis.
+  audit file: $run/audit.jsonl (check it: contrib/audit-verify $run/audit.jsonl)
+
+  logins (user name / password):
+    caseworkers    lmammadova / leyla-demo-2026     raliyev / rashad-demo-2026
+    supervisor     nhuseynova / nigar-demo-2026
+    admin          equliyev / elchin-demo-2026
+    employment     thasanov / tural-demo-2026       (provider, org-employment)
+    clinic         arzayeva / aynur-demo-2026       (provider, org-clinic)
+    housing NGO    kabbasov / kamran-demo-2026      (provider, org-housing)
+
+  try:
+    curl -s -c /tmp/korpu.cookies -H 'Content-Type: application/json' \\
+      -d '{"username":"lmammadova","password":"leyla-demo-2026"}' http://127.0.0.1:$port/api/v1/login
+    curl -s -b /tmp/korpu.cookies http://127.0.0.1:$port/api/v1/areas
+Ctrl-C stops korpud, slapd and Redis.
 MSG
 wait "${pids[1]}"

@@ -5,8 +5,8 @@ set -euo pipefail
 
 build=(autoconf automake libtool pkg-config make gcc libc6-dev
 	libevent-dev libhiredis-dev libconfig-dev libldap2-dev libjansson-dev
-	libical-dev libcmocka-dev)
-run=(redis-server redis-tools)
+	libical-dev libcmocka-dev libssl-dev)
+run=(redis-server redis-tools slapd ldap-utils)
 test=(python3 python3-pytest valgrind clang libclang-rt-14-dev iproute2 curl)
 
 case "${1:-build}" in

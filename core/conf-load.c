@@ -306,6 +306,7 @@ conf_load(const char *path, struct errlist *errs)
 	check_ldap(c, confdir, errs);
 	replace_resolved(&c->web.root, confdir);
 	need_dir(c->cfg, "web.root", c->web.root, errs);
+	replace_resolved(&c->audit.file, confdir);
 	replace_resolved(&c->plugins.dir, confdir);
 	need_dir(c->cfg, "plugins.dir", c->plugins.dir, errs);
 	replace_resolved(&c->plugins.conf_dir, confdir);
@@ -359,11 +360,13 @@ conf_free(struct conf *c)
 	free(c->ldap.base_dn);
 	free(c->ldap.user_filter);
 	free(c->ldap.organization_attribute);
+	free(c->ldap.areas_attribute);
 	free(c->ldap.role_caseworker);
 	free(c->ldap.role_provider);
 	free(c->ldap.role_supervisor);
 	free(c->ldap.role_admin);
 	free(c->web.root);
+	free(c->audit.file);
 	free(c->plugins.dir);
 	free(c->plugins.conf_dir);
 	strlist_free(&c->plugins.enabled);

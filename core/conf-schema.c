@@ -62,6 +62,7 @@ static const struct conf_key ldap_keys[] = {
 	STR("base_dn", ldap.base_dn, CK_REQUIRED | CK_NOEMPTY, NULL, NULL),
 	STR("user_filter", ldap.user_filter, 0, NULL, "(uid=%s)"),
 	STR("organization_attribute", ldap.organization_attribute, 0, NULL, "o"),
+	STR("areas_attribute", ldap.areas_attribute, 0, NULL, "businessCategory"),
 	INT("connect_timeout_ms", ldap.connect_timeout_ms, 10, 60000, 2000),
 	INT("op_timeout_ms", ldap.op_timeout_ms, 10, 60000, 3000),
 	INT("pool_size", ldap.pool_size, 1, 64, 4),
@@ -70,16 +71,23 @@ static const struct conf_key ldap_keys[] = {
 };
 
 static const struct conf_key session_keys[] = {
-	INT("idle_timeout_s", sessions.idle_timeout_s, 60, 86400, 1800),
-	INT("lifetime_s", sessions.lifetime_s, 300, 7 * 86400, 43200),
+	INT("idle_timeout_s", sessions.idle_timeout_s, 1, 86400, 1800),
+	INT("lifetime_s", sessions.lifetime_s, 1, 7 * 86400, 43200),
 	BOOL("cookie_secure", sessions.cookie_secure, 0),
 	INT("max_failures", sessions.max_failures, 1, 1000, 5),
+	INT("max_failures_per_address", sessions.max_failures_per_address, 1, 100000, 50),
 	INT("lockout_s", sessions.lockout_s, 1, 86400, 300),
+	INT("lockout_max_s", sessions.lockout_max_s, 1, 7 * 86400, 86400),
 	END
 };
 
 static const struct conf_key web_keys[] = {
 	STR("root", web.root, CK_REQUIRED | CK_NOEMPTY, NULL, NULL),
+	END
+};
+
+static const struct conf_key audit_keys[] = {
+	STR("file", audit.file, CK_NOEMPTY, NULL, "audit.jsonl"),
 	END
 };
 
@@ -98,6 +106,7 @@ const struct conf_key conf_root_keys[] = {
 	GROUP("ldap", CK_REQUIRED, ldap_keys),
 	GROUP("sessions", 0, session_keys),
 	GROUP("web", CK_REQUIRED, web_keys),
+	GROUP("audit", 0, audit_keys),
 	GROUP("plugins", CK_REQUIRED, plugin_keys),
 	END
 };

@@ -71,6 +71,14 @@ request_new(struct server *srv, struct evhttp_request *req)
 	r->method = evhttp_request_get_command(req);
 	r->uri = strdup(evhttp_request_get_uri(req));
 	request_id_make(r);
+	{
+		struct evhttp_connection *conn = evhttp_request_get_connection(req);
+		char *addr = NULL;
+		ev_uint16_t port = 0;
+		if (conn)
+			evhttp_connection_get_peer(conn, &addr, &port);
+		snprintf(r->peer, sizeof(r->peer), "%s", addr ? addr : "-");
+	}
 	http_server_count_in(srv->http);
 	return r;
 }
@@ -85,6 +93,12 @@ request_param(const struct request *r, const char *name)
 		    memcmp(r->match.params[i].name, name, n) == 0)
 			return r->match.params[i].value;
 	return NULL;
+}
+
+const char *
+request_peer(const struct request *r)
+{
+	return r->peer;
 }
 
 const char *
@@ -115,25 +129,18 @@ method_name(int m)
 static void
 request_finish(struct request *r, int status, size_t bytes)
 {
-	char peer[64] = "-";
-	struct evhttp_connection *conn = evhttp_request_get_connection(r->req);
-	char *addr = NULL;
-	ev_uint16_t port = 0;
 	char path[256];
 	size_t plen;
 
-	if (conn) {
-		evhttp_connection_get_peer(conn, &addr, &port);
-		if (addr)
-			snprintf(peer, sizeof(peer), "%s", addr);
-	}
 	/* The query string may carry names (?q=): keep it out of the log. */
 	plen = strcspn(r->uri ? r->uri : "", "?");
 	snprintf(path, sizeof(path), "%.*s%s", (int)(plen < 200 ? plen : 200),
 	    r->uri ? r->uri : "", r->uri && r->uri[plen] ? "?..." : "");
-	log_msg(LOG_INFO, r->id, "%s \"%s %s\" %d %zu %.1fms", peer, method_name(r->method),
+	log_msg(LOG_INFO, r->id, "%s \"%s %s\" %d %zu %.1fms", r->peer, method_name(r->method),
 	    path, status, bytes, (double)(now_us() - r->started_us) / 1000.0);
 	json_decref(r->body);
+	json_decref(r->user);
+	explicit_bzero(r->token, sizeof(r->token));
 	free(r->uri);
 	free(r);
 }

@@ -264,7 +264,7 @@ dispatch(struct evhttp_request *req, void *arg)
 		}
 	}
 	log_set_request(r->id);
-	r->match.route->fn(r);
+	authz_dispatch(r);
 	log_set_request(NULL);
 }
 

@@ -98,6 +98,7 @@ struct conf_ldap {
 	char *base_dn;
 	char *user_filter;
 	char *organization_attribute;
+	char *areas_attribute;
 	long long connect_timeout_ms, op_timeout_ms, pool_size;
 	char *role_caseworker, *role_provider, *role_supervisor, *role_admin;
 };
@@ -120,12 +121,16 @@ struct conf {
 	struct conf_redis redis;
 	struct conf_ldap ldap;
 	struct {
-		long long idle_timeout_s, lifetime_s, max_failures, lockout_s;
+		long long idle_timeout_s, lifetime_s, max_failures, max_failures_per_address;
+		long long lockout_s, lockout_max_s;
 		int cookie_secure;
 	} sessions;
 	struct {
 		char *root;
 	} web;
+	struct {
+		char *file;
+	} audit;
 	struct {
 		char *dir;
 		char *conf_dir;
@@ -174,6 +179,40 @@ void plugins_stop(struct server *srv);
 void plugins_reconfigure(struct server *srv);
 extern const struct korpu_host plugin_host;
 
+/* crypto.c */
+int sha256_hex(const void *data, size_t len, char out[65]);
+int token_new(char out[44]);
+int token_valid(const char *s);
+
+/* ldap-pool.c: sign-in by search-then-bind, on worker threads. */
+#define ROLE_CASEWORKER	0x1
+#define ROLE_PROVIDER	0x2
+#define ROLE_SUPERVISOR	0x4
+#define ROLE_ADMIN	0x8
+#define LDAP_USER_AREAS_MAX 8
+struct ldap_user {
+	char dn[512];
+	char name[256];
+	char organization[128];
+	unsigned roles;
+	char areas[LDAP_USER_AREAS_MAX][33];
+	size_t n_areas;
+};
+enum ldap_outcome {
+	LDAP_LOGIN_OK,
+	LDAP_LOGIN_DENIED,		/* no such user, or a wrong password */
+	LDAP_LOGIN_UNAVAILABLE,		/* the directory did not answer */
+	LDAP_LOGIN_ERROR		/* the directory answered with an error */
+};
+struct ldap_pool;
+typedef void (*ldap_login_cb)(enum ldap_outcome outcome, const struct ldap_user *user,
+    const char *detail, void *arg);
+struct ldap_pool *ldap_pool_new(struct event_base *base, const struct conf_ldap *c);
+int ldap_pool_login(struct ldap_pool *p, const char *username, const char *password,
+    ldap_login_cb cb, void *arg);
+void ldap_pool_reconfigure(struct ldap_pool *p, const struct conf_ldap *c);
+void ldap_pool_free(struct ldap_pool *p);
+
 /* fields-check.c: a referral's "fields" against an area's field table. */
 int fields_check(const struct korpu_field *table, const json_t *fields, struct errlist *errs);
 int date_valid(const char *s);
@@ -187,6 +226,8 @@ struct server {
 	struct redis_link *redis;
 	struct event *sig_hup, *sig_term, *sig_int;
 	struct reload *reload;
+	struct ldap_pool *ldap;
+	struct audit *audit;
 	int stopping;
 	int foreground;
 };
@@ -215,7 +256,10 @@ int redis_call(struct redis_link *l, redis_cb cb, void *arg, int argc,
 int redis_callf(struct redis_link *l, redis_cb cb, void *arg, const char *fmt, ...);
 
 /* redis-scripts.c: Lua scripts, loaded at connect, run with EVALSHA. */
-enum script_id { SCRIPT_SCHEMA, SCRIPT_COUNT };
+enum script_id {
+	SCRIPT_SCHEMA, SCRIPT_SESSION_CREATE, SCRIPT_SESSION_TOUCH,
+	SCRIPT_LOGIN_GATE, SCRIPT_LOGIN_FAILED, SCRIPT_COUNT
+};
 struct script {
 	const char *name;
 	const char *source;
@@ -231,6 +275,10 @@ void redis_scripts_reset(void);
 /* embedded.c (generated): files compiled into korpud. */
 extern const char embedded_openapi_json[];
 extern const char embedded_lua_schema[];
+extern const char embedded_lua_session_create[];
+extern const char embedded_lua_session_touch[];
+extern const char embedded_lua_login_gate[];
+extern const char embedded_lua_login_failed[];
 
 /* http-server.c: listeners, connection cap, dispatch, drain. */
 struct http_server *http_server_new(struct server *srv, struct errlist *errs);
@@ -246,11 +294,14 @@ void http_server_on_idle(struct http_server *h, void (*cb)(void *), void *arg);
 struct request;
 typedef void (*route_fn)(struct request *r);
 #define ROUTE_JSON_BODY	0x1	/* the body must be a JSON object */
+#define ROUTE_PUBLIC	0x2	/* no session needed */
+#define ROLES_STAFF	(ROLE_CASEWORKER | ROLE_PROVIDER | ROLE_SUPERVISOR | ROLE_ADMIN)
 struct route {
 	int method;			/* EVHTTP_REQ_* */
 	const char *pattern;		/* "/api/v1/areas/{name}/check" */
 	route_fn fn;
 	unsigned flags;
+	unsigned roles;			/* ROLE_* that may call it; none: refused */
 };
 struct route_match {
 	const struct route *route;
@@ -291,11 +342,18 @@ struct request {
 	int64_t started_us;
 	int method;
 	char *uri;
-	int answered;
+	char peer[64];			/* client address */
+	/* the caller, once authz.c found the session */
+	json_t *user;
+	unsigned roles;
+	char uid[257];
+	char org[128];
+	char token[44];
 };
 struct request *request_new(struct server *srv, struct evhttp_request *req);
 const char *request_param(const struct request *r, const char *name);
 const char *request_header(const struct request *r, const char *name);
+const char *request_peer(const struct request *r);
 void reply_json(struct request *r, int status, json_t *body);
 void reply_bytes(struct request *r, int status, const char *content_type,
     const char *data, size_t len);
@@ -310,7 +368,44 @@ int64_t now_us(void);
 #define rlog_warn(r, ...)	log_msg(LOG_WARNING, (r)->id, __VA_ARGS__)
 #define rlog_error(r, ...)	log_msg(LOG_ERR, (r)->id, __VA_ARGS__)
 
+/* timefmt.c */
+void time_format_ms(int64_t ms, char *buf, size_t len);
+void time_format_s(int64_t secs, char *buf, size_t len);
+int time_parse(const char *s, int64_t *ms);
+
+/* session.c */
+#define SESSION_COOKIE "korpu_session"
+const char *session_token_of(struct request *r, char *buf, size_t len);
+int session_create(struct server *srv, const json_t *user, char token[44], int64_t *expires_at,
+    redis_cb cb, void *arg);
+int session_touch(struct server *srv, const char *token, redis_cb cb, void *arg);
+int session_delete(struct server *srv, const char *token, redis_cb cb, void *arg);
+void session_cookie(const struct conf *c, const char *token, long long max_age, char *buf, size_t len);
+
+/* login-throttle.c */
+int throttle_check(struct server *srv, const char *username, const char *addr, redis_cb cb, void *arg);
+int throttle_failed(struct server *srv, const char *username, const char *addr, redis_cb cb, void *arg);
+int throttle_succeeded(struct server *srv, const char *username, const char *addr, redis_cb cb, void *arg);
+
+/* authz.c */
+void authz_dispatch(struct request *r);
+json_t *authz_roles_json(unsigned roles);
+unsigned authz_roles_from_json(const json_t *a);
+int authz_org_visible(const struct request *r, const char *org);
+
+/* audit.c */
+#define AUDIT_STREAM "korpu:audit:{audit}"
+struct audit;
+struct audit *audit_open(const char *path, struct errlist *errs);
+void audit_close(struct audit *a);
+void audit_record(struct server *srv, struct request *r, const char *actor,
+    const char *action, const char *outcome, json_t *objects);
+
 /* api-*.c: route handlers. */
+void api_login(struct request *r);
+void api_logout(struct request *r);
+void api_me(struct request *r);
+void api_audit(struct request *r);
 void api_health(struct request *r);
 void api_ready(struct request *r);
 void api_areas_list(struct request *r);

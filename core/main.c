@@ -9,8 +9,11 @@
  *  - Redis: hiredis's asynchronous API on the loop (redis-link.c); every
  *    command has a libevent timer, since hiredis 0.14 has no timeout.
  *    redis.host must be numeric, so connecting never calls a resolver.
- *  - LDAP: libldap's asynchronous calls with their socket watched by the
- *    loop; the synchronous *_s functions are never called.
+ *  - LDAP: sign-in runs libldap's synchronous calls, with timeouts, on a
+ *    few worker threads (ldap-pool.c) that hand results back through a
+ *    pipe; the loop never calls libldap.
+ *  - The audit file: appended by a writer thread of its own (audit.c); the
+ *    loop only queues lines. Its last line is read once at start.
  *  - Listen addresses are numeric, so binding resolves nothing either.
  *  - Logging writes one short line to stderr or syslog(3): the one write
  *    we accept on the loop (a pipe or the journal's socket).
@@ -89,7 +92,9 @@ server_cleanup(struct server *srv)
 {
 	plugins_stop(srv);
 	http_server_free(srv->http);
+	ldap_pool_free(srv->ldap);
 	redis_link_free(srv->redis);
+	audit_close(srv->audit);
 	reload_free(srv->reload);
 	plugins_close_all(&srv->plugins);
 	if (srv->sig_hup)
@@ -131,13 +136,18 @@ server_start(struct server *srv, int foreground, struct errlist *errs)
 	srv->sig_int = evsignal_new(srv->base, SIGINT, on_signal, srv);
 	srv->reload = reload_new(srv);
 	srv->redis = redis_link_new(srv->base, &c->redis);
-	if (!srv->sig_hup || !srv->sig_term || !srv->sig_int || !srv->reload || !srv->redis) {
+	srv->ldap = ldap_pool_new(srv->base, &c->ldap);
+	if (!srv->sig_hup || !srv->sig_term || !srv->sig_int || !srv->reload || !srv->redis ||
+	    !srv->ldap) {
 		errlist_add(errs, "korpud", "out of memory");
 		return -1;
 	}
 	evsignal_add(srv->sig_hup, NULL);
 	evsignal_add(srv->sig_term, NULL);
 	evsignal_add(srv->sig_int, NULL);
+	srv->audit = audit_open(c->audit.file, errs);
+	if (srv->audit == NULL)
+		return -1;
 	if (plugins_start(srv, errs) < 0)
 		return -1;
 	srv->http = http_server_new(srv, errs);

@@ -203,11 +203,14 @@ reload_apply(struct server *srv, struct conf *next)
 	if (!lists_equal(&old->plugins.enabled, &next->plugins.enabled) ||
 	    strcmp(old->plugins.dir, next->plugins.dir) != 0)
 		log_warn("reload: plugins.enabled or plugins.dir changed; plugins are loaded and unloaded only at restart");
+	if (strcmp(old->audit.file, next->audit.file) != 0)
+		log_warn("reload: audit.file changed; the new file is used from the next restart");
 	srv->conf = next;
 	log_setup(log_level_parse(next->log.level),
 	    !srv->foreground || strcmp(next->log.target, "syslog") == 0);
 	http_server_reconfigure(srv->http);
 	redis_link_reconfigure(srv->redis, &next->redis);
+	ldap_pool_reconfigure(srv->ldap, &next->ldap);
 	plugins_reconfigure(srv);
 	conf_free(old);
 	log_info("reload: configuration reloaded from %s", next->path);

@@ -1,19 +1,30 @@
 /*
  * routes.c - every route korpud serves, in one table. A path that is not
  * here is a 404; authorization (next to each route, as it arrives) is
- * decided here too, so a route cannot be added without saying who may
- * call it. Literal routes come before {param} routes of the same shape.
+ * decided here: each route names the roles that may call it (authz.c),
+ * and a route that names none and is not PUBLIC is refused, so a route
+ * cannot be added open by mistake. Literal routes come before {param} routes of the same shape.
  */
 #include <event2/http.h>
 
 #include "korpud.h"
 
+#define JSON	ROUTE_JSON_BODY
+#define PUBLIC	ROUTE_PUBLIC
+#define ANY	ROLES_STAFF
+#define ADMIN	ROLE_ADMIN
+
 const struct route routes[] = {
-	{ EVHTTP_REQ_GET, "/health", api_health, 0 },
-	{ EVHTTP_REQ_GET, "/ready", api_ready, 0 },
-	{ EVHTTP_REQ_GET, "/api/v1/openapi.json", api_openapi, 0 },
-	{ EVHTTP_REQ_GET, "/api/v1/areas", api_areas_list, 0 },
-	{ EVHTTP_REQ_POST, "/api/v1/areas/{name}/check", api_area_check, ROUTE_JSON_BODY },
+	/* method, path, handler, flags, who may call it */
+	{ EVHTTP_REQ_GET, "/health", api_health, PUBLIC, 0 },
+	{ EVHTTP_REQ_GET, "/ready", api_ready, PUBLIC, 0 },
+	{ EVHTTP_REQ_GET, "/api/v1/openapi.json", api_openapi, PUBLIC, 0 },
+	{ EVHTTP_REQ_POST, "/api/v1/login", api_login, PUBLIC | JSON, 0 },
+	{ EVHTTP_REQ_POST, "/api/v1/logout", api_logout, 0, ANY },
+	{ EVHTTP_REQ_GET, "/api/v1/me", api_me, 0, ANY },
+	{ EVHTTP_REQ_GET, "/api/v1/areas", api_areas_list, 0, ANY },
+	{ EVHTTP_REQ_POST, "/api/v1/areas/{name}/check", api_area_check, JSON, ANY },
+	{ EVHTTP_REQ_GET, "/api/v1/audit", api_audit, 0, ADMIN },
 };
 
 const size_t routes_count = sizeof(routes) / sizeof(routes[0]);

@@ -15,6 +15,10 @@ void api_ready(struct request *r) { abort(); }
 void api_areas_list(struct request *r) { abort(); }
 void api_area_check(struct request *r) { abort(); }
 void api_openapi(struct request *r) { abort(); }
+void api_login(struct request *r) { abort(); }
+void api_logout(struct request *r) { abort(); }
+void api_me(struct request *r) { abort(); }
+void api_audit(struct request *r) { abort(); }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,0 +1,121 @@
+/*
+ * authz.c - who may call what. Every route in routes.c says which roles
+ * may call it; a route that names none and is not marked public is
+ * refused, so a new route is closed until someone decides otherwise.
+ * This file finds the caller's session, checks the route's roles, and only
+ * then runs the handler. Scoping (a provider sees only its own
+ * organisation's objects, others are 404) is authz_org_visible().
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hiredis/hiredis.h>
+
+#include "korpud.h"
+
+static const struct {
+	unsigned bit;
+	const char *name;
+} role_names[] = {
+	{ ROLE_CASEWORKER, "caseworker" }, { ROLE_PROVIDER, "provider" },
+	{ ROLE_SUPERVISOR, "supervisor" }, { ROLE_ADMIN, "admin" },
+};
+
+json_t *
+authz_roles_json(unsigned roles)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < sizeof(role_names) / sizeof(role_names[0]); i++)
+		if (roles & role_names[i].bit)
+			json_array_append_new(a, json_string(role_names[i].name));
+	return a;
+}
+
+unsigned
+authz_roles_from_json(const json_t *a)
+{
+	unsigned roles = 0;
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(a, i, v)
+		for (size_t k = 0; k < sizeof(role_names) / sizeof(role_names[0]); k++)
+			if (json_is_string(v) && strcmp(json_string_value(v), role_names[k].name) == 0)
+				roles |= role_names[k].bit;
+	return roles;
+}
+
+/* May the caller see an object of organisation org? Staff of the
+ * migration service (caseworker, supervisor, admin) see all; a provider
+ * only its own organisation's. Callers answer 404, never 403, for no. */
+int
+authz_org_visible(const struct request *r, const char *org)
+{
+	if (r->roles & (ROLE_CASEWORKER | ROLE_SUPERVISOR | ROLE_ADMIN))
+		return 1;
+	return org != NULL && r->org[0] != '\0' && strcmp(org, r->org) == 0;
+}
+
+static void
+session_found(redisReply *reply, void *arg)
+{
+	struct request *r = arg;
+	json_error_t jerr;
+	json_t *user;
+
+	if (reply == NULL) {
+		reply_unavailable(r, "redis: sessions cannot be checked right now", 1);
+		return;
+	}
+	if (reply->type != REDIS_REPLY_STRING) {
+		if (reply->type == REDIS_REPLY_ERROR)
+			rlog_error(r, "session lookup failed: %s", reply->str);
+		reply_problem(r, 401, "sign in first: the session is missing, expired or ended");
+		return;
+	}
+	user = json_loadb(reply->str, reply->len, 0, &jerr);
+	if (!json_is_object(user)) {
+		json_decref(user);
+		reply_problem(r, 401, "sign in first: the session is missing, expired or ended");
+		return;
+	}
+	r->user = user;
+	r->roles = authz_roles_from_json(json_object_get(user, "roles"));
+	snprintf(r->uid, sizeof(r->uid), "%s", json_string_value(json_object_get(user, "uid")) ?: "");
+	snprintf(r->org, sizeof(r->org), "%s",
+	    json_string_value(json_object_get(user, "organization")) ?: "");
+	if ((r->roles & r->match.route->roles) == 0) {
+		reply_problem(r, 403, "your role does not allow this");
+		return;
+	}
+	log_set_request(r->id);
+	r->match.route->fn(r);
+	log_set_request(NULL);
+}
+
+/* Runs the matched route's handler if the caller may call it. */
+void
+authz_dispatch(struct request *r)
+{
+	const struct route *route = r->match.route;
+	char token[64];
+
+	if (route->flags & ROUTE_PUBLIC) {
+		route->fn(r);
+		return;
+	}
+	if (route->roles == 0) {
+		reply_problem(r, 403, "no role may call this route");
+		return;
+	}
+	if (session_token_of(r, token, sizeof(token)) == NULL) {
+		reply_problem(r, 401, "sign in first: send the session cookie or an Authorization: Bearer token");
+		return;
+	}
+	memcpy(r->token, token, sizeof(r->token));	/* 43 characters and a NUL */
+	explicit_bzero(token, sizeof(token));
+	if (session_touch(r->srv, r->token, session_found, r) < 0)
+		reply_unavailable(r, "redis: sessions cannot be checked right now", 1);
+}
