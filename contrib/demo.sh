@@ -34,12 +34,15 @@ redis_port=$(free_port)
 
 pids=()
 cleanup() {
-	"$root/contrib/ldap/slapd.sh" stop "$run/ldap" >/dev/null 2>&1 || true
-	for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-	for pid in "${pids[@]}"; do
+	local i pid
+	# korpud first (it holds connections to the others), then the rest.
+	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+		pid=${pids[i]}
+		kill -TERM "$pid" 2>/dev/null || continue
 		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$pid" 2>/dev/null || true
 	done
+	"$root/contrib/ldap/slapd.sh" stop "$run/ldap" >/dev/null || true
 }
 trap cleanup EXIT
 trap 'exit 0' INT TERM
@@ -58,7 +61,7 @@ redis-server "$root/contrib/redis/korpu-redis.conf" --port "$redis_port" --bind 
 pids+=($!)
 for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 
-sed -e "s|@plugindir@|$root/build/plain/plugins/.libs|" -e "s|@webdir@|$run/web|" \
+sed -e "s|@plugindir@|$root/build/plain/plugins/.libs|" -e "s|@webdir@|$run/web|" -e "s|@auditfile@|$run/audit.jsonl|" \
 	-e "s|\"127.0.0.1:8080\"|\"127.0.0.1:$port\"|" -e "s|port = 6379;|port = $redis_port;|" \
 	-e "s|ldap://127.0.0.1:389|$ldap_uri|" -e "s|\"ldap.secret\"|\"ldap/service.secret\"|" \
 	conf/korpud.conf.in > "$run/korpud.conf"

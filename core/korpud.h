@@ -179,10 +179,13 @@ void plugins_stop(struct server *srv);
 void plugins_reconfigure(struct server *srv);
 extern const struct korpu_host plugin_host;
 
-/* crypto.c */
+/* sha256.c */
 int sha256_hex(const void *data, size_t len, char out[65]);
+
+/* token.c */
 int token_new(char out[44]);
 int token_valid(const char *s);
+const char *session_token_parse(const char *auth, const char *cookie, char *buf, size_t len);
 
 /* ldap-pool.c: sign-in by search-then-bind, on worker threads. */
 #define ROLE_CASEWORKER	0x1

@@ -26,36 +26,12 @@ session_key(const char *token, char *key, size_t len)
 }
 
 /* The token a request carries: the Authorization: Bearer header, else the
- * korpu_session cookie. NULL when neither holds a well-formed token. */
+ * korpu_session cookie. */
 const char *
 session_token_of(struct request *r, char *buf, size_t len)
 {
-	const char *auth = request_header(r, "Authorization");
-	const char *cookie = request_header(r, "Cookie");
-
-	if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
-		const char *t = auth + 7;
-		while (*t == ' ')
-			t++;
-		snprintf(buf, len, "%s", t);
-		return token_valid(buf) ? buf : NULL;
-	}
-	for (const char *p = cookie; p && *p;) {
-		while (*p == ' ' || *p == ';')
-			p++;
-		if (strncmp(p, SESSION_COOKIE "=", sizeof(SESSION_COOKIE)) == 0) {
-			const char *v = p + sizeof(SESSION_COOKIE);
-			size_t n = strcspn(v, ";");
-			if (n < len) {
-				memcpy(buf, v, n);
-				buf[n] = '\0';
-				if (token_valid(buf))
-					return buf;
-			}
-		}
-		p = strchr(p, ';');
-	}
-	return NULL;
+	return session_token_parse(request_header(r, "Authorization"),
+	    request_header(r, "Cookie"), buf, len);
 }
 
 /*

@@ -47,7 +47,7 @@ pids+=($!)
 
 cp "$root/conf/plugins.d/"*.conf "$out/plugins.d/"
 echo bench > "$out/ldap.secret"
-sed -e "s|@plugindir@|$root/build/plain/plugins/.libs|" -e "s|@webdir@|$out/web|" \
+sed -e "s|@plugindir@|$root/build/plain/plugins/.libs|" -e "s|@webdir@|$out/web|" -e "s|@auditfile@|$out/audit.jsonl|" \
 	-e "s|\"127.0.0.1:8080\"|\"127.0.0.1:$korpud_port\"|" -e "s|port = 6379;|port = $redis_port;|" \
 	-e 's|connections_max = 1024;|connections_max = 4096;|' \
 	"$root/conf/korpud.conf.in" > "$out/korpud.conf"

@@ -12,7 +12,7 @@ results=${1:-}
 seconds=${FUZZ_SECONDS:-20}
 mkdir -p "$out"
 
-deps="libevent hiredis libconfig ldap jansson"
+deps="libevent hiredis libconfig ldap jansson libcrypto"
 cflags="-g -O1 -D_GNU_SOURCE -I$root/include -I$root/core -I$root/build/plain $(pkg-config --cflags $deps)"
 libs="$(pkg-config --libs $deps) -ldl -pthread"
 san="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
@@ -24,11 +24,12 @@ declare -A sources=(
 	[conf]="$root/core/conf-check.c $root/core/conf-schema.c $root/core/conf-load.c"
 	[fields]="$root/core/fields-check.c"
 	[addr]="$root/core/http-router.c"
+	[headers]="$root/core/token.c $root/core/timefmt.c $root/core/fields-check.c"
 )
 
 cases=""
 failed=0
-for t in body router conf fields addr; do
+for t in body router conf fields addr headers; do
 	bin="$out/fuzz-$t"
 	corpus="$out/corpus-$t"
 	mkdir -p "$corpus"
