@@ -2,7 +2,7 @@
 # contrib/ldap/slapd.sh: runs korpu's demo directory (demo.ldif) in a private
 # OpenLDAP slapd on 127.0.0.1, everything in one run directory.
 #
-#   slapd.sh start DIR [PORT] [--allow-anon-dn] [--stats]
+#   slapd.sh start DIR [PORT] [--allow-anon-dn] [--stats] [--tls]
 #       Makes DIR, renders DIR/slapd.conf from slapd.conf.in, checks it
 #       (slaptest -u), loads demo.ldif into DIR/data (slapadd -q), writes
 #       DIR/service.secret (the service account's password, mode 0600),
@@ -11,6 +11,8 @@
 #       PORT: default a free one in 20000-32767 (below the kernel's
 #       ephemeral range). --allow-anon-dn: `allow bind_anon_dn` (a DN with
 #       an empty password binds as anonymous). --stats: loglevel stats.
+#       --tls: makes a private CA and a certificate for 127.0.0.1 in DIR/tls
+#       (ca.pem is the CA to trust) and offers StartTLS on the port.
 #       DIR is rebuilt from scratch each time: the files this script owns
 #       there (data/, slapd.conf, slapd.log, ...) are removed first; other
 #       files are left alone. Refuses while a slapd of DIR still runs.
@@ -51,7 +53,7 @@ note() { printf '%s: %s\n' "$prog" "$*" >&2; }
 
 usage() {
 	cat >&2 <<-EOF
-	usage: $prog start DIR [PORT] [--allow-anon-dn] [--stats]
+	usage: $prog start DIR [PORT] [--allow-anon-dn] [--stats] [--tls]
 	       $prog stop DIR
 	       $prog restart DIR
 	       $prog status DIR
@@ -204,12 +206,34 @@ launch() {
 	echo "$uri"
 }
 
+# make_tls DIR: a throwaway CA and a server certificate for 127.0.0.1.
+make_tls() {
+	local d=$1/tls out
+	rm -rf -- "$d"
+	mkdir -m 0700 -- "$d"
+	out=$({
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=korpu demo CA" \
+			-keyout "$d/ca.key" -out "$d/ca.pem" &&
+		openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+			-keyout "$d/server.key" -out "$d/server.csr" &&
+		printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' >"$d/ext" &&
+		openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+			-CAcreateserial -days 2 -extfile "$d/ext" -out "$d/server.pem"
+	} 2>&1) || die "cannot make the TLS certificates:
+$out"
+}
+
 render() {
-	local dir=$1 loglevel=$2 anon=$3 allow
+	local dir=$1 loglevel=$2 anon=$3 tls=${4:-no} allow tlsconf
 	if [ "$anon" = yes ]; then
 		allow='allow bind_anon_dn'
 	else
 		allow='# allow bind_anon_dn  (off: slapd.sh start ... --allow-anon-dn turns it on)'
+	fi
+	if [ "$tls" = yes ]; then
+		tlsconf="TLSCACertificateFile @DIR@/tls/ca.pem\\nTLSCertificateFile @DIR@/tls/server.pem\\nTLSCertificateKeyFile @DIR@/tls/server.key"
+	else
+		tlsconf='# no TLS (slapd.sh start ... --tls offers StartTLS)'
 	fi
 	local e_dir
 	e_dir=$(printf '%s' "$dir" | sed -e 's/[\\|&]/\\&/g')
@@ -217,6 +241,7 @@ render() {
 	{
 		echo "# Written by $prog from $template: edit that, not this."
 		sed -e "/^[[:space:]]*#/!{
+			s|@TLS@|$tlsconf|g
 			s|@DIR@|$e_dir|g
 			s|@SCHEMADIR@|$schemadir|g
 			s|@MODULEDIR@|$moduledir|g
@@ -228,11 +253,12 @@ render() {
 }
 
 cmd_start() {
-	local dir="" port="" anon=no loglevel=none arg out pid p rc=0
+	local dir="" port="" anon=no loglevel=none tls=no arg out pid p rc=0
 	for arg in "$@"; do
 		case $arg in
 		--allow-anon-dn) anon=yes ;;
 		--stats) loglevel=stats ;;
+		--tls) tls=yes ;;
 		-h | --help) usage ;;
 		-*) die "start: unknown option $arg" ;;
 		*)
@@ -261,7 +287,8 @@ cmd_start() {
 	rm -rf -- "$dir/data"
 	for f in "${owned_files[@]}"; do rm -f -- "${dir:?}/$f"; done
 	mkdir -m 0700 -- "$dir/data"
-	render "$dir" "$loglevel" "$anon"
+	[ "$tls" = no ] || make_tls "$dir"
+	render "$dir" "$loglevel" "$anon" "$tls"
 
 	out=$(slaptest -u -f "$dir/slapd.conf" 2>&1) ||
 		die "slaptest -u rejected $dir/slapd.conf:
