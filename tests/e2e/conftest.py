@@ -7,12 +7,28 @@ exited 0 and that its log holds no sanitizer report; teardown runs when
 the test failed too, and kill_all() at the end of the session kills
 anything still recorded.
 
+Staff sign in against the demo directory: one slapd for the whole session
+(the `slapd` fixture, started when first needed), which every korpud of
+make_korpud uses unless given ldap=; a test that stops, freezes or
+restarts a slapd starts its own with `make_slapd`. korpud.sign_in(uid)
+returns a token; korpud.auth_token makes it the default for requests.
+
 Run: KORPU_BUILD=/work/main/build/plain /usr/bin/python3 -m pytest -q tests/e2e
 """
+import contextlib
+
 import pytest
 
+import ldap_server
 import servers
+from ldap_server import Slapd
 from servers import API_BODY_MAX, Korpud, RedisServer
+
+# Who the shared API instance (api_korpud) is signed in as.
+API_USER = "lmammadova"
+
+# sessions settings under which failed sign-ins never lock anyone out.
+UNTHROTTLED = {"max_failures": 1000, "max_failures_per_address": 100000}
 
 
 def pytest_configure(config):
@@ -29,6 +45,7 @@ def pytest_report_header(config):
 
 def pytest_sessionfinish(session, exitstatus):
     servers.kill_all()
+    ldap_server.kill_all()
 
 
 def check_korpud_exit(k):
@@ -72,16 +89,46 @@ def redis(make_redis):
     return make_redis()
 
 
+@pytest.fixture(scope="session")
+def slapd(tmp_path_factory):
+    """The demo directory, shared by every test that does not change it."""
+    s = Slapd(tmp_path_factory.mktemp("slapd"))
+    try:
+        s.start()
+        yield s
+    finally:
+        s.stop()
+
+
 @pytest.fixture
-def make_korpud(tmp_path, request, make_redis):
+def make_slapd(tmp_path):
+    """Starts slapds of the test's own: make_slapd(name='ldap', **Slapd
+    kwargs) (allow_anon_dn, stats, port). Each is stopped (and continued,
+    if frozen) at teardown."""
+    started = []
+
+    def make(name="ldap", **kw):
+        s = Slapd(tmp_path / name, **kw)
+        started.append(s)
+        return s.start()
+    yield make
+    for s in started:
+        s.stop()
+
+
+@pytest.fixture
+def make_korpud(tmp_path, request, make_redis, make_slapd):
     """make_korpud(redis_port=None, start=True, ready=None, name='korpud',
     **Korpud kwargs). Without redis_port the `redis` fixture's server is
     used and, unless ready=False, /ready is awaited (korpud connects to
-    Redis after it starts answering /health). Depending on make_redis
-    makes every korpud stop before the Redis servers do."""
+    Redis after it starts answering /health). Without ldap= the session's
+    `slapd` is the directory. Depending on make_redis and make_slapd makes
+    every korpud stop before the Redis and LDAP servers do."""
     made = []
 
     def make(redis_port=None, start=True, ready=None, name="korpud", **kw):
+        if "ldap" not in kw:
+            kw["ldap"] = request.getfixturevalue("slapd")
         if redis_port is None:
             redis_port = request.getfixturevalue("redis").port
             ready = True if ready is None else ready
@@ -113,14 +160,13 @@ def korpud(make_korpud):
     return make_korpud()
 
 
-@pytest.fixture(scope="module")
-def api_korpud(tmp_path_factory):
-    """One korpud (and its Redis) shared by a module's read-only API
-    tests, with limits.body_max = API_BODY_MAX. Checked like the others
-    at the end of the module."""
-    base = tmp_path_factory.mktemp("api")
+@contextlib.contextmanager
+def shared_korpud(base, slapd, conf=None):
+    """A korpud (and a Redis of its own, korpud.redis_server) in base, on
+    the directory slapd, checked like the others when the block ends."""
     r = RedisServer(base / "redis").start()
-    k = Korpud(base / "korpud", r.port, conf={"limits": {"body_max": API_BODY_MAX}})
+    k = Korpud(base / "korpud", r.port, conf=conf, ldap=slapd)
+    k.redis_server = r
     try:
         k.start()
         k.wait_ready(200, timeout=10.0)
@@ -130,3 +176,26 @@ def api_korpud(tmp_path_factory):
             check_all_exits([k])
         finally:
             r.stop()
+
+
+@pytest.fixture(scope="module")
+def api_korpud(tmp_path_factory, slapd):
+    """One korpud (and its Redis) shared by a module's read-only API
+    tests, with limits.body_max = API_BODY_MAX, signed in as API_USER (a
+    caseworker): its requests carry that token (auth_token). Checked like
+    the others at the end of the module."""
+    with shared_korpud(tmp_path_factory.mktemp("api"), slapd,
+                       conf={"limits": {"body_max": API_BODY_MAX}}) as k:
+        k.auth_token = k.sign_in(API_USER)
+        yield k
+
+
+@pytest.fixture(scope="module")
+def staff_korpud(tmp_path_factory, slapd):
+    """One korpud shared by a module's sign-in tests, on the session's
+    directory, that never throttles (failures are not what those tests
+    count). Tests must leave it as they found it (sign out what they
+    end, change no setting)."""
+    with shared_korpud(tmp_path_factory.mktemp("staff"), slapd,
+                       conf={"sessions": UNTHROTTLED}) as k:
+        yield k

@@ -51,8 +51,9 @@ GROUP_DNS = {
 }
 
 # The people of demo.ldif (keep the two in step): uid -> password, name (cn),
-# role (the one group they are in; None: in no korpu group) and organization
-# (their `o`).
+# role (the one group they are in; None: in no korpu group), organization
+# (their `o`) and, for providers, areas (their businessCategory values: the
+# areas they work in; staff of the migration service work in all).
 DEMO_USERS = {
     "lmammadova": {"password": "leyla-demo-2026", "name": "Leyla Məmmədova",
                    "role": "caseworker", "organization": "org-migration"},
@@ -65,17 +66,23 @@ DEMO_USERS = {
     "snasirova": {"password": "sabina-demo-2026", "name": "Səbinə Nəsirova",
                   "role": None, "organization": "org-migration"},
     "thasanov": {"password": "tural-demo-2026", "name": "Tural Həsənov",
-                 "role": "provider", "organization": "org-employment"},
+                 "role": "provider", "organization": "org-employment",
+                 "areas": ["employment"]},
     "gismayilova": {"password": "gunay-demo-2026", "name": "Günay İsmayılova",
-                    "role": "provider", "organization": "org-employment"},
+                    "role": "provider", "organization": "org-employment",
+                    "areas": ["employment"]},
     "arzayeva": {"password": "aynur-demo-2026", "name": "Aynur Rzayeva",
-                 "role": "provider", "organization": "org-clinic"},
+                 "role": "provider", "organization": "org-clinic",
+                 "areas": ["clinics"]},
     "nkapanadze": {"password": "nino-demo-2026", "name": "Nino Kapanadze",
-                   "role": "provider", "organization": "org-clinic"},
+                   "role": "provider", "organization": "org-clinic",
+                   "areas": ["clinics"]},
     "kabbasov": {"password": "kamran-demo-2026", "name": "Kamran Abbasov",
-                 "role": "provider", "organization": "org-housing"},
+                 "role": "provider", "organization": "org-housing",
+                 "areas": ["housing"]},
     "dkarimova": {"password": "dilnoza-demo-2026", "name": "Dilnoza Karimova",
-                  "role": "provider", "organization": "org-housing"},
+                  "role": "provider", "organization": "org-housing",
+                  "areas": ["housing"]},
 }
 
 

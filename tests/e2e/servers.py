@@ -6,6 +6,10 @@ kernel's ephemeral range) and checked free by binding it. Every process is
 recorded by pid as it starts and stopped by that pid (TERM, then KILL):
 kill_all() is the last resort the conftest runs at the end of the session.
 
+Korpud(..., ldap=slapd) points korpud at a directory (ldap_server.Slapd);
+Korpud.sign_in() and Korpud.auth_token make authenticated requests (staff
+sign-in, POST /api/v1/login, then Authorization: Bearer TOKEN).
+
 Standard library only.
 """
 import atexit
@@ -21,6 +25,8 @@ import subprocess
 import time
 from collections import namedtuple
 from pathlib import Path
+
+import ldap_server
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -38,6 +44,17 @@ SANITIZER_ENV = {
 }
 
 AREAS = ("employment", "schools", "clinics", "housing", "integration")
+
+# The directory timeouts korpud is configured with (Korpud(ldap=...)):
+# a sign-in gives up after their sum (503).
+LDAP_CONNECT_TIMEOUT_MS = 500
+LDAP_OP_TIMEOUT_MS = 1000
+
+LOGIN = "/api/v1/login"
+LOGOUT = "/api/v1/logout"
+ME = "/api/v1/me"
+AUDIT = "/api/v1/audit"
+SESSION_COOKIE = "korpu_session"
 
 # limits.body_max of the shared API instance (conftest's api_korpud): small,
 # so a 413 is cheap to reach.
@@ -74,6 +91,27 @@ def wrapper():
     """$KORPU_E2E_WRAPPER: a command korpud runs under (tests/run.sh runs
     part of the suite under valgrind this way), or nothing."""
     return (os.environ.get("KORPU_E2E_WRAPPER") or "").split()
+
+
+def under_valgrind():
+    return any("valgrind" in w for w in wrapper())
+
+
+def slack(plain, valgrind):
+    """A time bound: plain for a native korpud, valgrind when korpud runs
+    under valgrind (10-30x slower CPU; timers keep wall-clock time)."""
+    return valgrind if under_valgrind() else plain
+
+
+def leak_checking(build=None):
+    """Would korpud's leaks show: an ASan build (LeakSanitizer) or a run
+    under valgrind?"""
+    if under_valgrind():
+        return True
+    try:
+        return b"__asan_init" in korpud_binary(build).read_bytes()
+    except OSError:
+        return False
 
 
 def korpud_env():
@@ -524,6 +562,25 @@ def assert_problem(resp, status, detail_contains=None):
     return body
 
 
+def parse_set_cookie(value):
+    """(name, value, attributes) of one Set-Cookie header value;
+    attribute names lower-cased, a flag's value True."""
+    parts = [p.strip() for p in value.split(";")]
+    name, _, val = parts[0].partition("=")
+    attrs = {}
+    for part in parts[1:]:
+        if not part:
+            continue
+        k, eq, v = part.partition("=")
+        attrs[k.strip().lower()] = v.strip() if eq else True
+    return name.strip(), val.strip(), attrs
+
+
+def set_cookies(resp):
+    """Every Set-Cookie header value of resp, in order."""
+    return resp.headers.get_all("Set-Cookie") or []
+
+
 # ---- korpud -------------------------------------------------------------
 
 class StartError(Exception):
@@ -540,11 +597,18 @@ class Korpud:
     conf: overrides deep-merged into the default configuration (a None
     value removes a key). plugin_confs: {name: text} written to plugins.d
     instead of (or besides) the shipped files. plugins_dir: where the .so
-    files are (default: the build's plugins/.libs).
+    files are (default: the build's plugins/.libs). ldap: an
+    ldap_server.Slapd the default configuration signs staff in against
+    (short timeouts: LDAP_CONNECT_TIMEOUT_MS, LDAP_OP_TIMEOUT_MS); without
+    it the directory is an unreachable address.
+
+    auth_token: when set, request() sends it as Authorization: Bearer
+    unless the call passes token= (token=False: no Authorization).
+    The audit file is audit.jsonl in workdir (audit.file's default).
     """
 
     def __init__(self, workdir, redis_port, conf=None, plugin_confs=None,
-                 plugins_dir=None, build=None):
+                 plugins_dir=None, build=None, ldap=None):
         self.build = Path(build) if build else build_dir()
         self.binary = korpud_binary(self.build)
         self.dir = Path(workdir)
@@ -559,6 +623,9 @@ class Korpud:
         self.proc = None
         self.returncode = None
         self.expect_exit_code = 0      # what teardown accepts
+        self.slapd = ldap
+        self.auth_token = None
+        self.audit_path = self.dir / "audit.jsonl"
         self._log_fh = None
         self._prepare_dir()
 
@@ -588,25 +655,32 @@ class Korpud:
             "redis": {"host": "127.0.0.1", "port": self.redis_port, "db": 0,
                       "connect_timeout_ms": 500, "command_timeout_ms": 500,
                       "reconnect_min_ms": 50, "reconnect_max_ms": 500},
-            "ldap": {"uri": "ldap://127.0.0.1:1",
-                     "starttls": False,
-                     "bind_dn": "cn=korpu,ou=services,dc=korpu,dc=example",
-                     "bind_password_file": "ldap.secret",
-                     "base_dn": "ou=people,dc=korpu,dc=example",
-                     "user_filter": "(uid=%s)",
-                     "organization_attribute": "o",
-                     "connect_timeout_ms": 500, "op_timeout_ms": 500, "pool_size": 2,
-                     "roles": {
-                         "caseworker": "cn=caseworkers,ou=groups,dc=korpu,dc=example",
-                         "provider": "cn=providers,ou=groups,dc=korpu,dc=example",
-                         "supervisor": "cn=supervisors,ou=groups,dc=korpu,dc=example",
-                         "admin": "cn=admins,ou=groups,dc=korpu,dc=example"}},
+            "ldap": self._ldap_conf(),
             "sessions": {"idle_timeout_s": 1800, "lifetime_s": 43200,
                          "cookie_secure": False, "max_failures": 5, "lockout_s": 300},
             "web": {"root": "web"},
             "plugins": {"dir": str(self.plugins_dir), "conf_dir": "plugins.d",
                         "enabled": list(AREAS)},
         }
+
+    def _ldap_conf(self):
+        timeouts = {"connect_timeout_ms": LDAP_CONNECT_TIMEOUT_MS,
+                    "op_timeout_ms": LDAP_OP_TIMEOUT_MS, "pool_size": 2}
+        if self.slapd is not None:
+            return ldap_server.korpud_ldap_conf(self.slapd, **timeouts)
+        return dict(timeouts, **{
+            "uri": "ldap://127.0.0.1:1",
+            "starttls": False,
+            "bind_dn": "cn=korpu,ou=services,dc=korpu,dc=example",
+            "bind_password_file": "ldap.secret",
+            "base_dn": "ou=people,dc=korpu,dc=example",
+            "user_filter": "(uid=%s)",
+            "organization_attribute": "o",
+            "roles": {
+                "caseworker": "cn=caseworkers,ou=groups,dc=korpu,dc=example",
+                "provider": "cn=providers,ou=groups,dc=korpu,dc=example",
+                "supervisor": "cn=supervisors,ou=groups,dc=korpu,dc=example",
+                "admin": "cn=admins,ou=groups,dc=korpu,dc=example"}})
 
     def config_dict(self):
         return deep_merge(self.default_conf(), self.overrides)
@@ -746,7 +820,14 @@ class Korpud:
 
     # -- HTTP
 
-    def request(self, method, path, **kw):
+    def request(self, method, path, token=None, **kw):
+        """One request; token (default: auth_token; False: none) is sent
+        as Authorization: Bearer unless headers hold an Authorization."""
+        token = self.auth_token if token is None else token
+        if token:
+            headers = dict(kw.pop("headers", None) or {})
+            headers.setdefault("Authorization", "Bearer " + token)
+            kw["headers"] = headers
         return http_request(self.port, method, path, **kw)
 
     def get(self, path, **kw):
@@ -754,6 +835,42 @@ class Korpud:
 
     def post(self, path, **kw):
         return self.request("POST", path, **kw)
+
+    def login(self, username, password, headers=None, timeout=10.0, **kw):
+        """POST /api/v1/login with {username, password}; the Response.
+        No Authorization header is sent (a sign-in needs none)."""
+        return self.post(LOGIN, json_body={"username": username, "password": password},
+                         headers=headers, token=False, timeout=timeout, **kw)
+
+    def sign_in(self, uid, password=None, **kw):
+        """Signs a demo user in (password: ldap_server.DEMO_USERS's) and
+        returns the token; fails the test unless the answer is 200."""
+        if password is None:
+            password = ldap_server.DEMO_USERS[uid]["password"]
+        r = self.login(uid, password, **kw)
+        assert r.status == 200, "sign-in of %s: %s %r" % (uid, r.status, r.body)
+        return r.body["token"]
+
+    def audit_lines(self):
+        """The audit file's lines (bytes, without their newlines)."""
+        try:
+            return self.audit_path.read_bytes().splitlines()
+        except FileNotFoundError:
+            return []
+
+    def wait_audit_lines(self, n, timeout=5.0):
+        """Waits until the audit file holds at least n whole lines (a
+        thread of korpud's writes it); returns them."""
+        def enough():
+            data = self.audit_path.read_bytes() if self.audit_path.exists() else b""
+            lines = data.splitlines()
+            return lines if len(lines) >= n and data.endswith(b"\n") else None
+        try:
+            return wait_for(enough, timeout, what="%d lines in %s" % (n, self.audit_path))
+        except AssertionError:
+            raise AssertionError("%s holds %d lines, not %d:\n%s" % (
+                self.audit_path, len(self.audit_lines()), n,
+                b"\n".join(self.audit_lines()).decode(errors="replace")[-3000:]))
 
     def wait_ready(self, status=200, timeout=5.0):
         """Polls GET /ready until it answers status; returns that answer."""

@@ -1,5 +1,6 @@
 """The service areas (GET /api/v1/areas, POST /api/v1/areas/{name}/check)
-and the OpenAPI document, on one shared korpud."""
+and the OpenAPI document, on one shared korpud (signed in as a caseworker:
+conftest's api_korpud)."""
 import json
 
 import pytest
@@ -123,7 +124,15 @@ def test_openapi_document(api_korpud):
     assert isinstance(doc.get("openapi"), str) and doc["openapi"].startswith("3.1"), doc.get("openapi")
     paths = doc.get("paths", {})
     for p in ("/health", "/ready", "/api/v1/areas", "/api/v1/areas/{name}/check",
-              "/api/v1/openapi.json"):
+              "/api/v1/openapi.json", "/api/v1/login", "/api/v1/logout", "/api/v1/me",
+              "/api/v1/audit"):
         assert p in paths, "openapi.json lacks %s (has %s)" % (p, sorted(paths))
     assert "get" in paths["/health"] and "get" in paths["/ready"]
     assert "post" in paths["/api/v1/areas/{name}/check"]
+    assert "post" in paths["/api/v1/login"] and "post" in paths["/api/v1/logout"]
+    assert "get" in paths["/api/v1/me"] and "get" in paths["/api/v1/audit"]
+    # The public routes say so; the others need the bearer token or the cookie.
+    assert paths["/api/v1/login"]["post"].get("security") == [], paths["/api/v1/login"]
+    schemes = doc.get("components", {}).get("securitySchemes", {})
+    assert schemes.get("bearer", {}).get("scheme") == "bearer", schemes
+    assert schemes.get("cookie", {}).get("name") == "korpu_session", schemes

@@ -57,6 +57,7 @@ def test_unsafe_request_id_is_replaced(korpud):
 def test_every_request_writes_one_access_log_line(korpud):
     """One line per request, whatever its outcome, naming method, path
     (without the query string) and status."""
+    korpud.auth_token = korpud.sign_in("lmammadova")
     cases = [
         ("GET", "/health", None, {}, 200),
         ("GET", "/ready", None, {}, 200),
