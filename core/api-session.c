@@ -25,17 +25,44 @@
 
 struct login {
 	struct request *r;
-	char username[USERNAME_MAX + 1];
+	char username[USERNAME_MAX + 1];	/* as typed */
+	char uid[USERNAME_MAX + 1];		/* as the directory spells it, once found */
 	char *password;
 	struct event *pad;
 	json_t *user;
 	char token[44];
 	int64_t expires_at;
+	struct login *prev, *next;		/* sign-ins in progress */
 };
+
+/* Sign-ins in progress: at exit, those the drain did not wait for are
+ * freed here (with their requests), never left behind. */
+static struct login *in_progress;
+
+static struct login *
+login_new(struct request *r)
+{
+	struct login *l = calloc(1, sizeof(*l));
+
+	if (l == NULL)
+		return NULL;
+	l->r = r;
+	l->next = in_progress;
+	if (in_progress)
+		in_progress->prev = l;
+	in_progress = l;
+	return l;
+}
 
 static void
 login_free(struct login *l)
 {
+	if (l->prev)
+		l->prev->next = l->next;
+	else
+		in_progress = l->next;
+	if (l->next)
+		l->next->prev = l->prev;
 	if (l->password) {
 		explicit_bzero(l->password, strlen(l->password));
 		free(l->password);
@@ -50,6 +77,51 @@ login_free(struct login *l)
 static void
 ignore_reply(redisReply *reply, void *arg)
 {
+}
+
+void
+api_session_shutdown(void)
+{
+	while (in_progress) {
+		struct login *l = in_progress;
+		request_abandon(l->r);
+		login_free(l);
+	}
+}
+
+/* Who a sign-in attempt was for, in the audit trail: the directory's name
+ * once the entry was found; otherwise only a short hash of what was typed,
+ * since people sometimes type their password into the name field. */
+static const char *
+audit_actor(const struct login *l, json_t **objects)
+{
+	char norm[USERNAME_MAX + 1], hash[65];
+
+	if (l->uid[0]) {
+		*objects = NULL;
+		return l->uid;
+	}
+	throttle_normalize(l->username, norm, sizeof(norm));
+	sha256_hex(norm, strlen(norm), hash);
+	hash[16] = '\0';
+	*objects = json_pack("{s:s}", "attempted_name_sha256", hash);
+	return "(unknown user)";
+}
+
+static void
+audit_attempt(struct login *l, const char *outcome)
+{
+	json_t *objects;
+	const char *actor = audit_actor(l, &objects);
+
+	audit_record(l->r->srv, l->r, actor, "login", outcome, objects);
+}
+
+/* The name failures are counted under: the directory's, once known. */
+static const char *
+throttle_name(const struct login *l)
+{
+	return l->uid[0] ? l->uid : l->username;
 }
 
 /* ---- failure: counted, audited, answered late ---- */
@@ -86,8 +158,8 @@ failure_counted(redisReply *reply, void *arg)
 static void
 login_denied(struct login *l, const char *why)
 {
-	audit_record(l->r->srv, l->r, l->username, "login", why, NULL);
-	if (throttle_failed(l->r->srv, l->username, request_peer(l->r), failure_counted, l) < 0)
+	audit_attempt(l, why);
+	if (throttle_failed(l->r->srv, throttle_name(l), request_peer(l->r), failure_counted, l) < 0)
 		failure_counted(NULL, l);
 }
 
@@ -101,14 +173,16 @@ session_stored(redisReply *reply, void *arg)
 	char cookie[256], expires[40];
 
 	if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-		audit_record(r->srv, r, l->username, "login", "unavailable", NULL);
+		audit_attempt(l, "unavailable");
 		reply_unavailable(r, "redis: the session could not be stored", 1);
 		login_free(l);
 		return;
 	}
-	throttle_succeeded(r->srv, l->username, request_peer(r), ignore_reply, NULL);
+	throttle_succeeded(r->srv, l->uid, request_peer(r), ignore_reply, NULL);
+	if (strcmp(l->uid, l->username) != 0)
+		throttle_succeeded(r->srv, l->username, request_peer(r), ignore_reply, NULL);
 	r->roles = authz_roles_from_json(json_object_get(l->user, "roles"));
-	snprintf(r->uid, sizeof(r->uid), "%s", l->username);
+	snprintf(r->uid, sizeof(r->uid), "%s", l->uid);
 	snprintf(r->org, sizeof(r->org), "%s",
 	    json_string_value(json_object_get(l->user, "organization")) ?: "");
 	audit_record(r->srv, r, NULL, "login", "success", NULL);
@@ -142,12 +216,50 @@ user_areas(const struct server *srv, const struct ldap_user *u)
 }
 
 static void
+store_session(struct login *l)
+{
+	struct request *r = l->r;
+
+	if (session_create(r->srv, l->user, l->token, &l->expires_at, session_stored, l) < 0) {
+		reply_unavailable(r, "redis: the session could not be stored", 1);
+		login_free(l);
+	}
+}
+
+/* The password was right; is the directory's spelling of the name locked
+ * out? (The gate checked only the spelling typed.) */
+static void
+canonical_gate_checked(redisReply *reply, void *arg)
+{
+	struct login *l = arg;
+	struct request *r = l->r;
+	char secs[24];
+
+	if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
+		reply_unavailable(r, "redis: sign-in is unavailable right now", 1);
+		login_free(l);
+		return;
+	}
+	if (reply->integer > 0) {
+		snprintf(secs, sizeof(secs), "%lld", (reply->integer + 999) / 1000);
+		evhttp_add_header(evhttp_request_get_output_headers(r->req), "Retry-After", secs);
+		audit_attempt(l, "throttled");
+		reply_problem(r, 429, "too many failed sign-ins; wait before trying again");
+		login_free(l);
+		return;
+	}
+	store_session(l);
+}
+
+static void
 directory_answered(enum ldap_outcome outcome, const struct ldap_user *u,
     const char *detail, void *arg)
 {
 	struct login *l = arg;
 	struct request *r = l->r;
 
+	if (u && u->uid[0])
+		snprintf(l->uid, sizeof(l->uid), "%s", u->uid);
 	switch (outcome) {
 	case LDAP_LOGIN_DENIED:
 		login_denied(l, "denied");
@@ -155,25 +267,31 @@ directory_answered(enum ldap_outcome outcome, const struct ldap_user *u,
 	case LDAP_LOGIN_UNAVAILABLE:
 	case LDAP_LOGIN_ERROR:
 		rlog_warn(r, "login: %s", detail && *detail ? detail : "directory unavailable");
-		audit_record(r->srv, r, l->username, "login", "unavailable", NULL);
+		audit_attempt(l, "unavailable");
 		reply_unavailable(r, "ldap: the staff directory is not answering; try again shortly", 5);
 		login_free(l);
 		return;
 	case LDAP_LOGIN_OK:
 		break;
 	}
+	if (l->uid[0] == '\0')		/* an entry without the uid attribute */
+		snprintf(l->uid, sizeof(l->uid), "%s", l->username);
 	if (u->roles == 0) {
-		audit_record(r->srv, r, l->username, "login", "no_role", NULL);
+		audit_attempt(l, "no_role");
 		reply_problem(r, 403, "this account has no korpu role; ask your administrator");
 		login_free(l);
 		return;
 	}
-	l->user = json_pack("{s:s, s:s, s:o, s:s, s:o}", "uid", l->username,
-	    "name", u->name[0] ? u->name : l->username, "roles", authz_roles_json(u->roles),
+	l->user = json_pack("{s:s, s:s, s:o, s:s, s:o}", "uid", l->uid,
+	    "name", u->name[0] ? u->name : l->uid, "roles", authz_roles_json(u->roles),
 	    "organization", u->organization, "areas", user_areas(r->srv, u));
-	if (l->user == NULL ||
-	    session_create(r->srv, l->user, l->token, &l->expires_at, session_stored, l) < 0) {
-		reply_unavailable(r, "redis: the session could not be stored", 1);
+	if (l->user == NULL) {
+		reply_problem(r, 500, "out of memory");
+		login_free(l);
+		return;
+	}
+	if (throttle_check(r->srv, l->uid, request_peer(r), canonical_gate_checked, l) < 0) {
+		reply_unavailable(r, "redis: sign-in is unavailable right now", 1);
 		login_free(l);
 	}
 }
@@ -193,7 +311,7 @@ gate_checked(redisReply *reply, void *arg)
 	if (reply->integer > 0) {
 		snprintf(secs, sizeof(secs), "%lld", (reply->integer + 999) / 1000);
 		evhttp_add_header(evhttp_request_get_output_headers(r->req), "Retry-After", secs);
-		audit_record(r->srv, r, l->username, "login", "throttled", NULL);
+		audit_attempt(l, "throttled");
 		reply_problem(r, 429, "too many failed sign-ins; wait before trying again");
 		login_free(l);
 		return;
@@ -241,13 +359,13 @@ api_login(struct request *r)
 		errlist_free(&errs);
 		return;
 	}
-	l = calloc(1, sizeof(*l));
+	l = login_new(r);
 	if (l == NULL || (l->password = strdup(json_string_value(p))) == NULL) {
-		free(l);
+		if (l)
+			login_free(l);
 		reply_problem(r, 500, "out of memory");
 		return;
 	}
-	l->r = r;
 	snprintf(l->username, sizeof(l->username), "%s", json_string_value(u));
 	/* The body still holds the password: drop it now. */
 	json_object_del(r->body, "password");

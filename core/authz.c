@@ -91,7 +91,7 @@ session_found(redisReply *reply, void *arg)
 		return;
 	}
 	log_set_request(r->id);
-	r->match.route->fn(r);
+	request_run(r);
 	log_set_request(NULL);
 }
 
@@ -103,7 +103,7 @@ authz_dispatch(struct request *r)
 	char token[64];
 
 	if (route->flags & ROUTE_PUBLIC) {
-		route->fn(r);
+		request_run(r);
 		return;
 	}
 	if (route->roles == 0) {

@@ -361,6 +361,7 @@ conf_free(struct conf *c)
 	free(c->ldap.user_filter);
 	free(c->ldap.organization_attribute);
 	free(c->ldap.areas_attribute);
+	free(c->ldap.uid_attribute);
 	free(c->ldap.role_caseworker);
 	free(c->ldap.role_provider);
 	free(c->ldap.role_supervisor);

@@ -63,6 +63,7 @@ static const struct conf_key ldap_keys[] = {
 	STR("user_filter", ldap.user_filter, 0, NULL, "(uid=%s)"),
 	STR("organization_attribute", ldap.organization_attribute, 0, NULL, "o"),
 	STR("areas_attribute", ldap.areas_attribute, 0, NULL, "businessCategory"),
+	STR("uid_attribute", ldap.uid_attribute, CK_NOEMPTY, NULL, "uid"),
 	INT("connect_timeout_ms", ldap.connect_timeout_ms, 10, 60000, 2000),
 	INT("op_timeout_ms", ldap.op_timeout_ms, 10, 60000, 3000),
 	INT("pool_size", ldap.pool_size, 1, 64, 4),

@@ -138,11 +138,27 @@ request_finish(struct request *r, int status, size_t bytes)
 	    r->uri ? r->uri : "", r->uri && r->uri[plen] ? "?..." : "");
 	log_msg(LOG_INFO, r->id, "%s \"%s %s\" %d %zu %.1fms", r->peer, method_name(r->method),
 	    path, status, bytes, (double)(now_us() - r->started_us) / 1000.0);
+	request_free(r);
+}
+
+void
+request_free(struct request *r)
+{
 	json_decref(r->body);
 	json_decref(r->user);
 	explicit_bzero(r->token, sizeof(r->token));
 	free(r->uri);
 	free(r);
+}
+
+/* Drops a request that will never be answered (korpud is exiting and the
+ * drain time is over): its context is freed; evhttp frees the rest with
+ * its connection. */
+void
+request_abandon(struct request *r)
+{
+	log_msg(LOG_WARNING, r->id, "request abandoned at shutdown, unanswered");
+	request_free(r);
 }
 
 /* Sends status with the given body and ends the request. */

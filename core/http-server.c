@@ -213,6 +213,27 @@ connection_bufferevent(struct event_base *base, void *arg)
 
 /* ---- dispatch ---- */
 
+/* Runs the handler of an authorised request, after reading its JSON body
+ * if the route takes one: so clients without a session never get their
+ * bodies parsed. */
+void
+request_run(struct request *r)
+{
+	if (r->match.route->flags & ROUTE_JSON_BODY) {
+		struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+		struct body_error err;
+
+		r->body = body_parse_json(request_header(r, "Content-Type"),
+		    (const char *)evbuffer_pullup(in, -1), evbuffer_get_length(in),
+		    (size_t)r->srv->conf->limits.body_max, &err);
+		if (r->body == NULL) {
+			reply_problem(r, err.status, err.detail);
+			return;
+		}
+	}
+	r->match.route->fn(r);
+}
+
 static void
 dispatch(struct evhttp_request *req, void *arg)
 {
@@ -252,16 +273,6 @@ dispatch(struct evhttp_request *req, void *arg)
 		    len, h->srv->conf->limits.body_max);
 		reply_problem(r, 413, detail);
 		return;
-	}
-	if (r->match.route->flags & ROUTE_JSON_BODY) {
-		struct body_error err;
-		r->body = body_parse_json(request_header(r, "Content-Type"),
-		    (const char *)evbuffer_pullup(in, -1), len,
-		    (size_t)h->srv->conf->limits.body_max, &err);
-		if (r->body == NULL) {
-			reply_problem(r, err.status, err.detail);
-			return;
-		}
 	}
 	log_set_request(r->id);
 	authz_dispatch(r);

@@ -99,6 +99,7 @@ struct conf_ldap {
 	char *user_filter;
 	char *organization_attribute;
 	char *areas_attribute;
+	char *uid_attribute;
 	long long connect_timeout_ms, op_timeout_ms, pool_size;
 	char *role_caseworker, *role_provider, *role_supervisor, *role_admin;
 };
@@ -195,6 +196,7 @@ const char *session_token_parse(const char *auth, const char *cookie, char *buf,
 #define LDAP_USER_AREAS_MAX 8
 struct ldap_user {
 	char dn[512];
+	char uid[257];			/* the directory's spelling of the user name */
 	char name[256];
 	char organization[128];
 	unsigned roles;
@@ -354,6 +356,9 @@ struct request {
 	char token[44];
 };
 struct request *request_new(struct server *srv, struct evhttp_request *req);
+void request_free(struct request *r);
+void request_abandon(struct request *r);
+void request_run(struct request *r);
 const char *request_param(const struct request *r, const char *name);
 const char *request_header(const struct request *r, const char *name);
 const char *request_peer(const struct request *r);
@@ -389,6 +394,7 @@ void session_cookie(const struct conf *c, const char *token, long long max_age, 
 int throttle_check(struct server *srv, const char *username, const char *addr, redis_cb cb, void *arg);
 int throttle_failed(struct server *srv, const char *username, const char *addr, redis_cb cb, void *arg);
 int throttle_succeeded(struct server *srv, const char *username, const char *addr, redis_cb cb, void *arg);
+void throttle_normalize(const char *username, char *out, size_t len);
 
 /* authz.c */
 void authz_dispatch(struct request *r);
@@ -406,6 +412,7 @@ void audit_record(struct server *srv, struct request *r, const char *actor,
 
 /* api-*.c: route handlers. */
 void api_login(struct request *r);
+void api_session_shutdown(void);
 void api_logout(struct request *r);
 void api_me(struct request *r);
 void api_audit(struct request *r);

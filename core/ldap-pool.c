@@ -42,6 +42,7 @@ struct ldap_job {
 	char *password;
 	ldap_login_cb cb;		/* NULL once the loop has given up */
 	void *arg;
+	int cancelled;			/* set by the loop at the deadline (atomic) */
 	struct event *deadline;
 	struct ldap_job *next;
 	/* filled by the worker */
@@ -98,6 +99,7 @@ settings_new(const struct conf_ldap *c, unsigned generation)
 	s->c.user_filter = dup_or_null(c->user_filter);
 	s->c.organization_attribute = dup_or_null(c->organization_attribute);
 	s->c.areas_attribute = dup_or_null(c->areas_attribute);
+	s->c.uid_attribute = dup_or_null(c->uid_attribute);
 	s->c.role_caseworker = dup_or_null(c->role_caseworker);
 	s->c.role_provider = dup_or_null(c->role_provider);
 	s->c.role_supervisor = dup_or_null(c->role_supervisor);
@@ -122,6 +124,7 @@ settings_release(struct ldap_settings *s)
 	free(s->c.user_filter);
 	free(s->c.organization_attribute);
 	free(s->c.areas_attribute);
+	free(s->c.uid_attribute);
 	free(s->c.role_caseworker);
 	free(s->c.role_provider);
 	free(s->c.role_supervisor);
@@ -261,7 +264,8 @@ static int
 find_user(struct worker *w, const struct ldap_settings *s, const char *username,
     struct ldap_user *u, int *rc)
 {
-	char *attrs[] = { "cn", s->c.organization_attribute, s->c.areas_attribute, NULL };
+	char *attrs[] = { "cn", s->c.uid_attribute, s->c.organization_attribute,
+	    s->c.areas_attribute, NULL };
 	struct timeval tv = { (time_t)(s->c.op_timeout_ms / 1000),
 	    (suseconds_t)((s->c.op_timeout_ms % 1000) * 1000) };
 	char *filter = filter_for(s->c.user_filter, username);
@@ -294,6 +298,7 @@ find_user(struct worker *w, const struct ldap_settings *s, const char *username,
 	snprintf(u->dn, sizeof(u->dn), "%s", dn ? dn : "");
 	ldap_memfree(dn);
 	copy_first_value(w->svc, e, "cn", u->name, sizeof(u->name));
+	copy_first_value(w->svc, e, s->c.uid_attribute, u->uid, sizeof(u->uid));
 	copy_first_value(w->svc, e, s->c.organization_attribute, u->organization,
 	    sizeof(u->organization));
 	copy_areas(w->svc, e, s->c.areas_attribute, u);
@@ -366,8 +371,11 @@ login_once(struct worker *w, const struct ldap_settings *s, struct ldap_job *job
 	job->outcome = LDAP_LOGIN_OK;
 	return 0;
 trouble:
-	if (conn_gone(rc))
+	/* A directory that went away took both connections with it. */
+	if (conn_gone(rc)) {
 		conn_drop(&w->svc);
+		conn_drop(&w->usr);
+	}
 	job->outcome = conn_gone(rc) ? LDAP_LOGIN_UNAVAILABLE : LDAP_LOGIN_ERROR;
 	snprintf(job->detail, sizeof(job->detail), "ldap: %s", ldap_err2string(rc));
 	return rc;
@@ -376,6 +384,11 @@ trouble:
 static void
 login(struct worker *w, const struct ldap_settings *s, struct ldap_job *job)
 {
+	if (__atomic_load_n(&job->cancelled, __ATOMIC_ACQUIRE)) {
+		job->outcome = LDAP_LOGIN_UNAVAILABLE;
+		explicit_bzero(job->password, strlen(job->password));
+		return;
+	}
 	if (w->generation != s->generation) {
 		conn_drop(&w->svc);
 		conn_drop(&w->usr);
@@ -461,8 +474,11 @@ job_too_late(evutil_socket_t fd, short what, void *arg)
 	ldap_login_cb cb = job->cb;
 
 	/* The worker still owns the job and hands it back later; only the
-	 * caller is answered now, and never again. */
+	 * caller is answered now, and never again. A worker that has not
+	 * started the job yet skips it: no bind with a password nobody
+	 * waits for. */
 	job->cb = NULL;
+	__atomic_store_n(&job->cancelled, 1, __ATOMIC_RELEASE);
 	if (cb)
 		cb(LDAP_LOGIN_UNAVAILABLE, NULL, "ldap: the directory did not answer in time",
 		    job->arg);

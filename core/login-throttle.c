@@ -16,17 +16,41 @@ struct keys {
 	const char *argv[6];
 };
 
+/*
+ * A user name as the directory compares it: case and surrounding or
+ * repeated spaces do not matter there (caseIgnoreMatch), so they must not
+ * here either, or " Name" would dodge the lockout of "name". Case is
+ * folded for ASCII; korpud also counts failures under the directory's own
+ * spelling of a name it found, which covers every other variant.
+ */
+void
+throttle_normalize(const char *username, char *out, size_t len)
+{
+	size_t n = 0;
+	int space = 0;
+
+	while (*username == ' ' || *username == '\t')
+		username++;
+	for (; *username && n + 1 < len; username++) {
+		if (*username == ' ' || *username == '\t') {
+			space = 1;
+			continue;
+		}
+		if (space && n + 2 < len)
+			out[n++] = ' ';
+		space = 0;
+		out[n++] = (char)tolower((unsigned char)*username);
+	}
+	out[n] = '\0';
+}
+
 static void
 throttle_keys(const char *username, const char *addr, struct keys *k)
 {
 	char lower[300], hash[65];
-	size_t n = 0;
 
-	/* Directory look-ups ignore case: so does the count. */
-	for (; username[n] && n < sizeof(lower) - 1; n++)
-		lower[n] = (char)tolower((unsigned char)username[n]);
-	lower[n] = '\0';
-	if (sha256_hex(lower, n, hash) < 0)
+	throttle_normalize(username, lower, sizeof(lower));
+	if (sha256_hex(lower, strlen(lower), hash) < 0)
 		hash[0] = '\0';
 	snprintf(k->v[0], sizeof(k->v[0]), "korpu:{auth}:fails:user:%s", hash);
 	snprintf(k->v[1], sizeof(k->v[1]), "korpu:{auth}:fails:addr:%.60s", addr);

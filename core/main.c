@@ -90,10 +90,16 @@ daemonize(void)
 static void
 server_cleanup(struct server *srv)
 {
+	/* Whatever still waits on a worker or on Redis is answered or freed
+	 * first, while everything it may touch (plugins, evhttp, the audit
+	 * file) still exists. */
+	ldap_pool_free(srv->ldap);
+	srv->ldap = NULL;
+	redis_link_free(srv->redis);
+	srv->redis = NULL;
+	api_session_shutdown();
 	plugins_stop(srv);
 	http_server_free(srv->http);
-	ldap_pool_free(srv->ldap);
-	redis_link_free(srv->redis);
 	audit_close(srv->audit);
 	reload_free(srv->reload);
 	plugins_close_all(&srv->plugins);

@@ -77,12 +77,17 @@ def trail(tmp_path_factory, slapd):
                      lambda h: k.login(LEYLA, leyla_pw, headers=h), "in")
         step(LEYLA, "login", "denied", 401, lambda h: k.login(LEYLA, "wrong-1", headers=h), "bad")
         step(LEYLA, "login", "denied", 401, lambda h: k.login(LEYLA, "wrong-2", headers=h), "bad")
-        step(LEYLA, "login", "throttled", 429, lambda h: k.login(LEYLA, leyla_pw, headers=h), "thr")
+        # Throttled before the directory was asked: the name is unverified.
+        step("(unknown user)", "login", "throttled", 429,
+             lambda h: k.login(LEYLA, leyla_pw, headers=h), "thr")
         step("snasirova", "login", "no_role", 403,
              lambda h: k.login("snasirova", DEMO_USERS["snasirova"]["password"], headers=h), "nr")
         step(LEYLA, "logout", "success", 204,
              lambda h: k.post(LOGOUT, token=leyla.body["token"], headers=h), "out")
-        step("nosuch", "login", "denied", 401, lambda h: k.login("nosuch", "x", headers=h), "bad")
+        # A name the directory does not know is not recorded as typed (it may
+        # be a password typed into the wrong field), only as a short hash.
+        step("(unknown user)", "login", "denied", 401,
+             lambda h: k.login("nosuch", "x", headers=h), "bad")
         yield SimpleNamespace(k=k, admin=admin.body["token"], expected=expected)
 
 
@@ -305,3 +310,18 @@ def test_korpud_refuses_an_audit_file_with_a_torn_last_line(make_korpud):
     rc = k.wait(15.0)
     assert rc not in (None, 0), "korpud started on a torn audit file:\n%s" % k.log_text()
     assert "audit.file" in k.log_text() and "audit-verify" in k.log_text(), k.log_text()[-2000:]
+
+
+def test_unknown_names_are_recorded_only_as_a_hash(trail):
+    """A failed sign-in for a name the directory does not know records
+    "(unknown user)" and a short hash of the name, never the name itself
+    (people type passwords into the name field)."""
+    import hashlib
+    lines = [x.decode() if isinstance(x, bytes) else x
+             for x in trail.k.wait_audit_lines(len(trail.expected))]
+    unknown = [json.loads(x) for x in lines
+               if json.loads(x)["actor"] == "(unknown user)" and json.loads(x)["outcome"] == "denied"]
+    assert unknown, lines
+    want = hashlib.sha256(b"nosuch").hexdigest()[:16]
+    assert unknown[-1]["objects"] == {"attempted_name_sha256": want}, unknown[-1]
+    assert not any("nosuch" in x for x in lines)

@@ -123,12 +123,6 @@ def test_sign_in_works_again_after_a_directory_restart(make_slapd, make_korpud, 
     assert answers.count(503) <= pool_size, answers
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "korpud bug: after a directory restart the first sign-in on each worker answers 503 "
-    "('ldap: Can't contact LDAP server'). login() retries once, but the retry reuses the "
-    "worker's stale user connection (w->usr): the service connection is reopened and the "
-    "search succeeds, then the user bind fails with LDAP_SERVER_DOWN and there is no second "
-    "retry (ldap-pool.c login_once/login)"))
 def test_first_sign_in_after_a_directory_restart_succeeds(make_slapd, make_korpud):
     s = make_slapd()
     # One worker: it certainly holds both connections from before.
@@ -161,12 +155,6 @@ def test_sigterm_while_a_sign_in_waits(make_slapd, redis, tmp_path, request, wai
     """SIGTERM with a sign-in in flight (its directory frozen, or a failed
     one waiting out its ~300 ms floor) and a drain time shorter than the
     wait: korpud exits 0 promptly and frees everything."""
-    if leak_checking():
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "korpud bug: a sign-in still waiting when the drain time ends (on an LDAP job or "
-            "on its failure-floor timer) is never freed: LeakSanitizer/valgrind report the "
-            "struct login from api_login (api-session.c:244, with its password copy) and its "
-            "request; ASan exits 1")))
     s = make_slapd()
     k = Korpud(tmp_path / "k", redis.port, ldap=s, conf={"limits": {"drain_ms": 0}})
     rc, took = None, None

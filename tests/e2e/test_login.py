@@ -215,12 +215,6 @@ def test_names_match_as_the_directory_does(staff_korpud):
     assert staff_korpud.post(LOGOUT, token=r.body["token"]).status == 204
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "korpud bug: the session's uid (and the audit actor) is the name as typed, not the "
-    "directory entry's uid: 'LMAMMADOVA' and ' lmammadova ' sign in (the directory matches "
-    "uid ignoring case and outer spaces) as users 'LMAMMADOVA' and ' lmammadova ', so one "
-    "person has several identities and GET /api/v1/audit?actor=lmammadova misses them "
-    "(api-session.c directory_answered uses l->username; ldap-pool.c find_user reads no uid)"))
 @pytest.mark.parametrize("typed", ["LMAMMADOVA", " lmammadova "], ids=["upper", "spaces"])
 def test_session_uid_is_the_directory_uid(staff_korpud, typed):
     r = staff_korpud.login(typed, LEYLA_PASSWORD)

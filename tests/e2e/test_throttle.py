@@ -109,11 +109,6 @@ def test_failures_are_counted_in_redis_for_every_instance(make_korpud):
     assert retry_after(b.login(LEYLA, LEYLA_PASSWORD)) >= 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "korpud bug: the throttle keys hash the user name lower-cased but otherwise as typed, "
-    "while the directory's uid match ignores leading/trailing spaces: ' lmammadova' is a "
-    "different counter from 'lmammadova' and signs in during her lockout (login-throttle.c "
-    "throttle_keys)"))
 def test_lockout_covers_spelling_variants_of_the_name(make_korpud):
     k = make_korpud(conf={"sessions": {"max_failures": 2, "lockout_s": 30,
                                        "max_failures_per_address": 100}})
