@@ -254,10 +254,11 @@ class Slapd:
     start, and restart() keeps it.
     """
 
-    def __init__(self, workdir, allow_anon_dn=False, stats=False, port=None):
+    def __init__(self, workdir, allow_anon_dn=False, stats=False, port=None, tls=False):
         self.dir = Path(workdir).resolve()
         self.allow_anon_dn = allow_anon_dn
         self.stats = stats
+        self.tls = tls          # StartTLS with a private CA: ca_path
         self.port = port
         self.uri = None
         self.pid = None
@@ -368,6 +369,11 @@ class Slapd:
 
     # -- life cycle
 
+    @property
+    def ca_path(self):
+        """The private CA that signed this slapd's certificate (with tls)."""
+        return self.dir / "tls" / "ca.pem"
+
     def start(self, timeout=15.0):
         """slapd.sh start: a fresh demo directory (the workdir's earlier data
         is replaced), then waits until the service account can bind."""
@@ -380,6 +386,8 @@ class Slapd:
             args.append("--allow-anon-dn")
         if self.stats:
             args.append("--stats")
+        if self.tls:
+            args.append("--tls")
         uri = self._script(args, timeout)
         self._adopt(uri)
         self._wait_ready(timeout)
