@@ -129,14 +129,15 @@ api_audit(struct request *r)
 	if ((v = evhttp_find_header(&query, "actor")) != NULL)
 		snprintf(q->actor, sizeof(q->actor), "%s", v);
 	if ((v = evhttp_find_header(&query, "to")) != NULL) {
-		if (time_parse(v, &ms) < 0)
-			errlist_add(&errs, "to", "must be a date (YYYY-MM-DD) or an RFC 3339 time");
-		else
-			snprintf(end, sizeof(end), "%lld", (long long)ms);
+		if (time_parse(v, &ms) < 0 || ms < 0)
+			errlist_add(&errs, "to", "must be a date (YYYY-MM-DD) or an RFC 3339 time after 1970");
+		else	/* a date alone means up to the end of that day */
+			snprintf(end, sizeof(end), "%lld",
+			    (long long)(strlen(v) == 10 ? ms + 86400000 - 1 : ms));
 	}
 	if ((v = evhttp_find_header(&query, "from")) != NULL) {
-		if (time_parse(v, &ms) < 0)
-			errlist_add(&errs, "from", "must be a date (YYYY-MM-DD) or an RFC 3339 time");
+		if (time_parse(v, &ms) < 0 || ms < 0)
+			errlist_add(&errs, "from", "must be a date (YYYY-MM-DD) or an RFC 3339 time after 1970");
 		else
 			snprintf(start, sizeof(start), "%lld", (long long)ms);
 	}

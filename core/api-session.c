@@ -90,31 +90,14 @@ api_session_shutdown(void)
 }
 
 /* Who a sign-in attempt was for, in the audit trail: the directory's name
- * once the entry was found; otherwise only a short hash of what was typed,
- * since people sometimes type their password into the name field. */
-static const char *
-audit_actor(const struct login *l, json_t **objects)
-{
-	char norm[USERNAME_MAX + 1], hash[65];
-
-	if (l->uid[0]) {
-		*objects = NULL;
-		return l->uid;
-	}
-	throttle_normalize(l->username, norm, sizeof(norm));
-	sha256_hex(norm, strlen(norm), hash);
-	hash[16] = '\0';
-	*objects = json_pack("{s:s}", "attempted_name_sha256", hash);
-	return "(unknown user)";
-}
-
+ * once the entry was found; otherwise nothing of what was typed, since
+ * people sometimes type their password into the name field (and a hash of
+ * it could be reversed by guessing). */
 static void
 audit_attempt(struct login *l, const char *outcome)
 {
-	json_t *objects;
-	const char *actor = audit_actor(l, &objects);
-
-	audit_record(l->r->srv, l->r, actor, "login", outcome, objects);
+	audit_record(l->r->srv, l->r, l->uid[0] ? l->uid : "(unknown user)", "login",
+	    outcome, NULL);
 }
 
 /* The name failures are counted under: the directory's, once known. */
@@ -159,8 +142,17 @@ static void
 login_denied(struct login *l, const char *why)
 {
 	audit_attempt(l, why);
-	if (throttle_failed(l->r->srv, throttle_name(l), request_peer(l->r), failure_counted, l) < 0)
+	if (throttle_failed(l->r->srv, l->username, throttle_name(l), request_peer(l->r),
+	    failure_counted, l) < 0)
 		failure_counted(NULL, l);
+}
+
+/* Ends the attempt's reservation without a failure; the caller answers. */
+static void
+login_settle(struct login *l, int ok)
+{
+	throttle_settle(l->r->srv, l->username, throttle_name(l), request_peer(l->r), ok,
+	    ignore_reply, NULL);
 }
 
 /* ---- success: a new session ---- */
@@ -174,17 +166,18 @@ session_stored(redisReply *reply, void *arg)
 
 	if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
 		audit_attempt(l, "unavailable");
+		login_settle(l, 0);
 		reply_unavailable(r, "redis: the session could not be stored", 1);
 		login_free(l);
 		return;
 	}
-	throttle_succeeded(r->srv, l->uid, request_peer(r), ignore_reply, NULL);
-	if (strcmp(l->uid, l->username) != 0)
-		throttle_succeeded(r->srv, l->username, request_peer(r), ignore_reply, NULL);
+	login_settle(l, 1);
 	r->roles = authz_roles_from_json(json_object_get(l->user, "roles"));
 	snprintf(r->uid, sizeof(r->uid), "%s", l->uid);
-	snprintf(r->org, sizeof(r->org), "%s",
-	    json_string_value(json_object_get(l->user, "organization")) ?: "");
+	{
+		const char *org = json_string_value(json_object_get(l->user, "organization")) ?: "";
+		utf8_copy(r->org, sizeof(r->org), org, strlen(org));
+	}
 	audit_record(r->srv, r, NULL, "login", "success", NULL);
 	session_cookie(r->srv->conf, l->token, r->srv->conf->sessions.lifetime_s, cookie,
 	    sizeof(cookie));
@@ -221,31 +214,32 @@ store_session(struct login *l)
 	struct request *r = l->r;
 
 	if (session_create(r->srv, l->user, l->token, &l->expires_at, session_stored, l) < 0) {
+		login_settle(l, 0);
 		reply_unavailable(r, "redis: the session could not be stored", 1);
 		login_free(l);
 	}
 }
 
 /* The password was right; is the directory's spelling of the name locked
- * out? (The gate checked only the spelling typed.) */
+ * out? (The reservation checked only the spelling typed.) A locked name
+ * gets the same late 401 as a wrong password: during a lockout no answer
+ * may tell whether a guess was right. */
 static void
-canonical_gate_checked(redisReply *reply, void *arg)
+canonical_lock_checked(redisReply *reply, void *arg)
 {
 	struct login *l = arg;
 	struct request *r = l->r;
-	char secs[24];
 
 	if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
+		login_settle(l, 0);
 		reply_unavailable(r, "redis: sign-in is unavailable right now", 1);
 		login_free(l);
 		return;
 	}
 	if (reply->integer > 0) {
-		snprintf(secs, sizeof(secs), "%lld", (reply->integer + 999) / 1000);
-		evhttp_add_header(evhttp_request_get_output_headers(r->req), "Retry-After", secs);
 		audit_attempt(l, "throttled");
-		reply_problem(r, 429, "too many failed sign-ins; wait before trying again");
-		login_free(l);
+		throttle_settle(r->srv, l->username, throttle_name(l), request_peer(r), 0,
+		    failure_counted, l);
 		return;
 	}
 	store_session(l);
@@ -268,6 +262,7 @@ directory_answered(enum ldap_outcome outcome, const struct ldap_user *u,
 	case LDAP_LOGIN_ERROR:
 		rlog_warn(r, "login: %s", detail && *detail ? detail : "directory unavailable");
 		audit_attempt(l, "unavailable");
+		login_settle(l, 0);
 		reply_unavailable(r, "ldap: the staff directory is not answering; try again shortly", 5);
 		login_free(l);
 		return;
@@ -278,6 +273,7 @@ directory_answered(enum ldap_outcome outcome, const struct ldap_user *u,
 		snprintf(l->uid, sizeof(l->uid), "%s", l->username);
 	if (u->roles == 0) {
 		audit_attempt(l, "no_role");
+		login_settle(l, 0);
 		reply_problem(r, 403, "this account has no korpu role; ask your administrator");
 		login_free(l);
 		return;
@@ -286,30 +282,37 @@ directory_answered(enum ldap_outcome outcome, const struct ldap_user *u,
 	    "name", u->name[0] ? u->name : l->uid, "roles", authz_roles_json(u->roles),
 	    "organization", u->organization, "areas", user_areas(r->srv, u));
 	if (l->user == NULL) {
+		login_settle(l, 0);
 		reply_problem(r, 500, "out of memory");
 		login_free(l);
 		return;
 	}
-	if (throttle_check(r->srv, l->uid, request_peer(r), canonical_gate_checked, l) < 0) {
+	if (throttle_locked(r->srv, l->uid, canonical_lock_checked, l) < 0) {
+		login_settle(l, 0);
 		reply_unavailable(r, "redis: sign-in is unavailable right now", 1);
 		login_free(l);
 	}
 }
 
 static void
-gate_checked(redisReply *reply, void *arg)
+reserved(redisReply *reply, void *arg)
 {
 	struct login *l = arg;
 	struct request *r = l->r;
 	char secs[24];
 
 	if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
+		/* Not counted, so not tried: an uncounted guess is a free one. */
+		if (reply && reply->type == REDIS_REPLY_ERROR)
+			rlog_error(r, "login: Redis refused to count the attempt: %s", reply->str);
 		reply_unavailable(r, "redis: sign-in is unavailable right now", 1);
 		login_free(l);
 		return;
 	}
-	if (reply->integer > 0) {
-		snprintf(secs, sizeof(secs), "%lld", (reply->integer + 999) / 1000);
+	if (reply->integer != 0) {
+		/* Locked out, or as many attempts in flight as failures allowed. */
+		snprintf(secs, sizeof(secs), "%lld",
+		    reply->integer > 0 ? (reply->integer + 999) / 1000 : 1);
 		evhttp_add_header(evhttp_request_get_output_headers(r->req), "Retry-After", secs);
 		audit_attempt(l, "throttled");
 		reply_problem(r, 429, "too many failed sign-ins; wait before trying again");
@@ -323,6 +326,7 @@ gate_checked(redisReply *reply, void *arg)
 		return;
 	}
 	if (ldap_pool_login(r->srv->ldap, l->username, l->password, directory_answered, l) < 0) {
+		login_settle(l, 0);
 		reply_unavailable(r, "ldap: too many sign-ins waiting; try again shortly", 1);
 		login_free(l);
 	}
@@ -369,7 +373,7 @@ api_login(struct request *r)
 	snprintf(l->username, sizeof(l->username), "%s", json_string_value(u));
 	/* The body still holds the password: drop it now. */
 	json_object_del(r->body, "password");
-	if (throttle_check(r->srv, l->username, request_peer(r), gate_checked, l) < 0) {
+	if (throttle_reserve(r->srv, l->username, request_peer(r), reserved, l) < 0) {
 		reply_unavailable(r, "redis: sign-in is unavailable right now", 1);
 		login_free(l);
 	}

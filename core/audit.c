@@ -34,7 +34,6 @@ struct audit {
 	pthread_cond_t wake;
 	struct line *head, *tail;
 	int stopping;
-	unsigned long write_errors;
 };
 
 /* The hash of the file's last line: where the chain goes on. */
@@ -92,7 +91,11 @@ writer_main(void *arg)
 				if (w < 0 && errno == EINTR)
 					continue;
 				if (w <= 0) {
-					a->write_errors++;
+					/* The chain breaks here; say so loudly. The
+					 * record is still in the Redis stream. */
+					log_error("audit: writing the audit file failed (%s): "
+					    "the file's chain is broken at this record",
+					    w < 0 ? strerror(errno) : "nothing written");
 					break;
 				}
 				off += (size_t)w;
@@ -100,7 +103,8 @@ writer_main(void *arg)
 			free(l->text);
 			free(l);
 		}
-		fdatasync(a->fd);
+		if (fdatasync(a->fd) < 0)
+			log_error("audit: fdatasync of the audit file failed: %s", strerror(errno));
 	}
 	return NULL;
 }

@@ -69,9 +69,14 @@ session_found(redisReply *reply, void *arg)
 		reply_unavailable(r, "redis: sessions cannot be checked right now", 1);
 		return;
 	}
+	if (reply->type == REDIS_REPLY_ERROR) {
+		/* Redis refused (read-only replica, disk full): the session
+		 * may well exist, so this is not a 401. */
+		rlog_error(r, "session lookup failed: %s", reply->str);
+		reply_unavailable(r, "redis: sessions cannot be checked right now", 1);
+		return;
+	}
 	if (reply->type != REDIS_REPLY_STRING) {
-		if (reply->type == REDIS_REPLY_ERROR)
-			rlog_error(r, "session lookup failed: %s", reply->str);
 		reply_problem(r, 401, "sign in first: the session is missing, expired or ended");
 		return;
 	}
@@ -83,9 +88,12 @@ session_found(redisReply *reply, void *arg)
 	}
 	r->user = user;
 	r->roles = authz_roles_from_json(json_object_get(user, "roles"));
-	snprintf(r->uid, sizeof(r->uid), "%s", json_string_value(json_object_get(user, "uid")) ?: "");
-	snprintf(r->org, sizeof(r->org), "%s",
-	    json_string_value(json_object_get(user, "organization")) ?: "");
+	{
+		const char *uid = json_string_value(json_object_get(user, "uid")) ?: "";
+		const char *org = json_string_value(json_object_get(user, "organization")) ?: "";
+		utf8_copy(r->uid, sizeof(r->uid), uid, strlen(uid));
+		utf8_copy(r->org, sizeof(r->org), org, strlen(org));
+	}
 	if ((r->roles & r->match.route->roles) == 0) {
 		reply_problem(r, 403, "your role does not allow this");
 		return;

@@ -51,20 +51,6 @@ has_control_chars(const char *s)
 	return 0;
 }
 
-/* At most max bytes of s, never cutting a UTF-8 character in half. */
-static int
-utf8_prefix_len(const char *s, size_t max)
-{
-	size_t n = strlen(s);
-
-	if (n <= max)
-		return (int)n;
-	n = max;
-	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-		n--;
-	return (int)n;
-}
-
 static const struct korpu_field *
 field_find(const struct korpu_field *table, const char *name)
 {
@@ -146,7 +132,8 @@ fields_check(const struct korpu_field *table, const json_t *fields, struct errli
 	}
 	json_object_foreach((json_t *)fields, key, v) {
 		if (field_find(table, key) == NULL) {
-			snprintf(where, sizeof(where), "fields.%.*s", utf8_prefix_len(key, 80), key);
+			snprintf(where, sizeof(where), "fields.%.*s",
+			    (int)utf8_prefix_len(key, strlen(key), 80), key);
 			errlist_add(errs, where, "is not a field of this area");
 		}
 	}

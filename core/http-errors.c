@@ -19,6 +19,9 @@
 
 #define PAGE_END "</BODY></HTML>\n"
 
+static void rewrite_error_page(struct evbuffer *out, const struct evbuffer_cb_info *info,
+    void *arg);
+
 static int
 status_of(const char *head)
 {
@@ -31,30 +34,25 @@ status_of(const char *head)
 	return (head[9] - '0') * 100 + (head[10] - '0') * 10 + (head[11] - '0');
 }
 
+/* Replaces a complete libevent error page in out by a problem document. */
 static void
-rewrite_error_page(struct evbuffer *out, const struct evbuffer_cb_info *info, void *arg)
+replace_error_page(struct evbuffer *out, size_t len, void *self)
 {
-	size_t len = evbuffer_get_length(out), endlen = sizeof(PAGE_END) - 1;
+	size_t endlen = sizeof(PAGE_END) - 1;
 	char head[13], tail[sizeof(PAGE_END)];
-	struct evbuffer_ptr ctype;
+	struct evbuffer_ptr at;
 	json_t *problem;
 	char *body;
 	int status;
 
-	if (info->n_added == 0 || len < 13 + endlen || len > 4096)
-		return;
 	if (evbuffer_copyout(out, head, 13) != 13 || (status = status_of(head)) == 0)
 		return;
-	ctype = evbuffer_search(out, "Content-Type: text/html", 23, NULL);
-	if (ctype.pos < 0)
+	if (evbuffer_search(out, "Content-Type: text/html", 23, NULL).pos < 0)
 		return;
-	{
-		struct evbuffer_ptr at;
-		evbuffer_ptr_set(out, &at, len - endlen, EVBUFFER_PTR_SET);
-		if (evbuffer_copyout_from(out, &at, tail, endlen) != (ev_ssize_t)endlen ||
-		    memcmp(tail, PAGE_END, endlen) != 0)
-			return;		/* the page's body is not in yet */
-	}
+	evbuffer_ptr_set(out, &at, len - endlen, EVBUFFER_PTR_SET);
+	if (evbuffer_copyout_from(out, &at, tail, endlen) != (ev_ssize_t)endlen ||
+	    memcmp(tail, PAGE_END, endlen) != 0)
+		return;			/* the page's body is not in yet */
 	problem = problem_new(status, status == 413 ?
 	    "the request body is larger than this server accepts" :
 	    "the request could not be read as HTTP", NULL);
@@ -63,13 +61,27 @@ rewrite_error_page(struct evbuffer *out, const struct evbuffer_cb_info *info, vo
 	if (body == NULL)
 		return;
 	/* Our own drain and add below must not bring us back here. */
-	evbuffer_remove_cb(out, rewrite_error_page, arg);
+	evbuffer_remove_cb(out, rewrite_error_page, self);
 	evbuffer_drain(out, len);
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: application/problem+json\r\n"
 	    "Connection: close\r\nContent-Length: %zu\r\n\r\n%s", status, http_reason(status),
 	    strlen(body), body);
 	log_msg(LOG_INFO, NULL, "http: answered %d before routing (%s)", status, http_reason(status));
 	free(body);
+}
+
+static void
+rewrite_error_page(struct evbuffer *out, const struct evbuffer_cb_info *info, void *arg)
+{
+	size_t len = evbuffer_get_length(out);
+
+	if (info->n_added == 0 || len < 13 + sizeof(PAGE_END) - 1 || len > 4096)
+		return;
+	/* A socket bufferevent keeps its output's start frozen except while
+	 * it writes; reading and replacing the page needs it thawed. */
+	evbuffer_unfreeze(out, 1);
+	replace_error_page(out, len, arg);
+	evbuffer_freeze(out, 1);
 }
 
 /* Watches one new connection's output. */

@@ -129,15 +129,16 @@ method_name(int m)
 static void
 request_finish(struct request *r, int status, size_t bytes)
 {
-	char path[256];
+	char path[256], shown[1100];
 	size_t plen;
 
 	/* The query string may carry names (?q=): keep it out of the log. */
 	plen = strcspn(r->uri ? r->uri : "", "?");
 	snprintf(path, sizeof(path), "%.*s%s", (int)(plen < 200 ? plen : 200),
 	    r->uri ? r->uri : "", r->uri && r->uri[plen] ? "?..." : "");
+	text_printable(path, shown, sizeof(shown));
 	log_msg(LOG_INFO, r->id, "%s \"%s %s\" %d %zu %.1fms", r->peer, method_name(r->method),
-	    path, status, bytes, (double)(now_us() - r->started_us) / 1000.0);
+	    shown, status, bytes, (double)(now_us() - r->started_us) / 1000.0);
 	request_free(r);
 }
 
@@ -174,6 +175,11 @@ reply_bytes(struct request *r, int status, const char *content_type,
 	if (content_type)
 		evhttp_add_header(h, "Content-Type", content_type);
 	evhttp_add_header(h, "X-Request-Id", r->id);
+	if (status == 401)
+		evhttp_add_header(h, "WWW-Authenticate", "Bearer realm=\"korpu\"");
+	/* Draining for shutdown: no further requests on this connection. */
+	if (r->srv->stopping)
+		evhttp_add_header(h, "Connection", "close");
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
 	if (evhttp_find_header(h, "Cache-Control") == NULL)
 		evhttp_add_header(h, "Cache-Control", "no-store");

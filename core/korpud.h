@@ -180,6 +180,11 @@ void plugins_stop(struct server *srv);
 void plugins_reconfigure(struct server *srv);
 extern const struct korpu_host plugin_host;
 
+/* text.c */
+size_t utf8_prefix_len(const char *s, size_t len, size_t max);
+void utf8_copy(char *dst, size_t dstlen, const char *src, size_t srclen);
+void text_printable(const char *in, char *out, size_t outlen);
+
 /* sha256.c */
 int sha256_hex(const void *data, size_t len, char out[65]);
 
@@ -222,7 +227,7 @@ void ldap_pool_free(struct ldap_pool *p);
 int fields_check(const struct korpu_field *table, const json_t *fields, struct errlist *errs);
 int date_valid(const char *s);
 
-/* server.c: the daemon's state, one per process. */
+/* The daemon's state, one per process (main.c). */
 struct server {
 	struct event_base *base;
 	struct conf *conf;
@@ -258,12 +263,11 @@ void redis_link_close(struct redis_link *l, void (*done)(void *), void *arg);
 void redis_link_free(struct redis_link *l);
 int redis_call(struct redis_link *l, redis_cb cb, void *arg, int argc,
     const char **argv, const size_t *lens);
-int redis_callf(struct redis_link *l, redis_cb cb, void *arg, const char *fmt, ...);
 
 /* redis-scripts.c: Lua scripts, loaded at connect, run with EVALSHA. */
 enum script_id {
 	SCRIPT_SCHEMA, SCRIPT_SESSION_CREATE, SCRIPT_SESSION_TOUCH,
-	SCRIPT_LOGIN_GATE, SCRIPT_LOGIN_FAILED, SCRIPT_COUNT
+	SCRIPT_LOGIN_RESERVE, SCRIPT_LOGIN_FAILED, SCRIPT_LOGIN_SETTLE, SCRIPT_COUNT
 };
 struct script {
 	const char *name;
@@ -282,7 +286,8 @@ extern const char embedded_openapi_json[];
 extern const char embedded_lua_schema[];
 extern const char embedded_lua_session_create[];
 extern const char embedded_lua_session_touch[];
-extern const char embedded_lua_login_gate[];
+extern const char embedded_lua_login_reserve[];
+extern const char embedded_lua_login_settle[];
 extern const char embedded_lua_login_failed[];
 
 /* http-server.c: listeners, connection cap, dispatch, drain. */
@@ -391,9 +396,13 @@ int session_delete(struct server *srv, const char *token, redis_cb cb, void *arg
 void session_cookie(const struct conf *c, const char *token, long long max_age, char *buf, size_t len);
 
 /* login-throttle.c */
-int throttle_check(struct server *srv, const char *username, const char *addr, redis_cb cb, void *arg);
-int throttle_failed(struct server *srv, const char *username, const char *addr, redis_cb cb, void *arg);
-int throttle_succeeded(struct server *srv, const char *username, const char *addr, redis_cb cb, void *arg);
+int throttle_reserve(struct server *srv, const char *typed, const char *addr,
+    redis_cb cb, void *arg);
+int throttle_locked(struct server *srv, const char *name, redis_cb cb, void *arg);
+int throttle_failed(struct server *srv, const char *typed, const char *name, const char *addr,
+    redis_cb cb, void *arg);
+int throttle_settle(struct server *srv, const char *typed, const char *name, const char *addr,
+    int ok, redis_cb cb, void *arg);
 void throttle_normalize(const char *username, char *out, size_t len);
 
 /* authz.c */

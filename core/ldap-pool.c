@@ -241,7 +241,7 @@ copy_first_value(LDAP *ld, LDAPMessage *e, const char *attr, char *out, size_t l
 
 	out[0] = '\0';
 	if (vals && vals[0])
-		snprintf(out, len, "%.*s", (int)vals[0]->bv_len, vals[0]->bv_val);
+		utf8_copy(out, len, vals[0]->bv_val, strnlen(vals[0]->bv_val, vals[0]->bv_len));
 	ldap_value_free_len(vals);
 }
 

@@ -98,9 +98,10 @@ server_cleanup(struct server *srv)
 	redis_link_free(srv->redis);
 	srv->redis = NULL;
 	api_session_shutdown();
+	audit_close(srv->audit);	/* nothing appends after this */
+	srv->audit = NULL;
 	plugins_stop(srv);
 	http_server_free(srv->http);
-	audit_close(srv->audit);
 	reload_free(srv->reload);
 	plugins_close_all(&srv->plugins);
 	if (srv->sig_hup)
@@ -170,6 +171,7 @@ main(int argc, char **argv)
 	int check_only = 0, foreground = 0, opt, rc = 1;
 	struct server srv = { 0 };
 	struct errlist errs = { 0 };
+	char *real = NULL;
 
 	while ((opt = getopt(argc, argv, "c:ftVh")) != -1) {
 		switch (opt) {
@@ -190,6 +192,11 @@ main(int argc, char **argv)
 		return 2;
 	}
 
+	/* Paths in the config are relative to its folder; a daemon changes to
+	 * "/", and a reload reads the file again: so resolve it once, now. */
+	real = realpath(path, NULL);
+	if (real != NULL)
+		path = real;
 	srv.conf = conf_load(path, &errs);
 	if (srv.conf != NULL)
 		plugins_open_all(srv.conf, &srv.plugins, &errs);
@@ -219,5 +226,6 @@ main(int argc, char **argv)
 out:
 	errlist_free(&errs);
 	server_cleanup(&srv);
+	free(real);
 	return rc;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
@@ -198,6 +199,8 @@ struct korpu_timer {
 	void *arg;
 	korpu_free_fn free_arg;
 	int repeat;
+	int firing;			/* inside cb: a cancel only marks it */
+	int cancelled;
 };
 
 static void
@@ -214,8 +217,10 @@ timer_fired(evutil_socket_t fd, short what, void *arg)
 {
 	struct korpu_timer *t = arg;
 
+	t->firing = 1;
 	t->cb(t->arg);
-	if (!t->repeat)
+	t->firing = 0;
+	if (!t->repeat || t->cancelled)
 		timer_free(t);
 }
 
@@ -245,11 +250,19 @@ fail:
 	return NULL;
 }
 
+/* A timer may cancel itself from its own callback: it is freed once the
+ * callback has returned. */
 static void
 host_timer_cancel(struct korpu_timer *t)
 {
-	if (t)
-		timer_free(t);
+	if (t == NULL)
+		return;
+	if (t->firing) {
+		t->cancelled = 1;
+		event_del(t->ev);
+		return;
+	}
+	timer_free(t);
 }
 
 static void
@@ -265,14 +278,20 @@ host_emit_event(struct korpu_plugin_ctx *ctx, const char *type, const char *id,
     const char *provider_id)
 {
 	char key[96], at[32];
+	struct timespec ts;
 
 	if (type == NULL || id == NULL)
 		return -1;
+	clock_gettime(CLOCK_REALTIME, &ts);
 	snprintf(key, sizeof(key), "korpu:events:{%s}", ctx->plugin->name);
-	snprintf(at, sizeof(at), "%lld", (long long)(now_us() / 1000000));
-	return redis_callf(ctx->srv->redis, event_stored, NULL,
-	    "XADD %s MAXLEN ~ 1000000 * type %s id %s at %s area %s provider_id %s",
-	    key, type, id, at, ctx->plugin->name, provider_id ? provider_id : "");
+	time_format_ms((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, at, sizeof(at));
+	{
+		const char *argv[] = { "XADD", key, "MAXLEN", "~", "1000000", "*",
+		    "type", type, "id", id, "at", at, "area", ctx->plugin->name,
+		    "provider_id", provider_id ? provider_id : "" };
+		return redis_call(ctx->srv->redis, event_stored, NULL,
+		    (int)(sizeof(argv) / sizeof(argv[0])), argv, NULL);
+	}
 }
 
 /* "fields.grade" -> the JSON value, or NULL. */

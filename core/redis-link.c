@@ -208,27 +208,6 @@ redis_call(struct redis_link *l, redis_cb cb, void *arg, int argc,
 	return redis_call_any(l, 0, cb, arg, argc, argv, lens);
 }
 
-/* The same with a printf-like format of space-separated words (no
- * binary-safe arguments: use redis_call for those). */
-int
-redis_callf(struct redis_link *l, redis_cb cb, void *arg, const char *fmt, ...)
-{
-	char buf[2048], *save = NULL, *tok;
-	const char *argv[64];
-	size_t lens[64];
-	int argc = 0;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	for (tok = strtok_r(buf, " ", &save); tok && argc < 64; tok = strtok_r(NULL, " ", &save)) {
-		argv[argc] = tok;
-		lens[argc++] = strlen(tok);
-	}
-	return redis_call(l, cb, arg, argc, argv, lens);
-}
-
 /* ---- connecting and the handshake ---- */
 
 void

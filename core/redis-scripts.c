@@ -19,8 +19,9 @@ struct script redis_scripts[SCRIPT_COUNT] = {
 	[SCRIPT_SCHEMA] = { "schema", embedded_lua_schema, "" },
 	[SCRIPT_SESSION_CREATE] = { "session_create", embedded_lua_session_create, "" },
 	[SCRIPT_SESSION_TOUCH] = { "session_touch", embedded_lua_session_touch, "" },
-	[SCRIPT_LOGIN_GATE] = { "login_gate", embedded_lua_login_gate, "" },
+	[SCRIPT_LOGIN_RESERVE] = { "login_reserve", embedded_lua_login_reserve, "" },
 	[SCRIPT_LOGIN_FAILED] = { "login_failed", embedded_lua_login_failed, "" },
+	[SCRIPT_LOGIN_SETTLE] = { "login_settle", embedded_lua_login_settle, "" },
 };
 
 struct script_call {

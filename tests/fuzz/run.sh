@@ -22,9 +22,9 @@ declare -A sources=(
 	[body]="$root/core/http-body.c"
 	[router]="$root/core/http-router.c $root/core/routes.c"
 	[conf]="$root/core/conf-check.c $root/core/conf-schema.c $root/core/conf-load.c"
-	[fields]="$root/core/fields-check.c"
+	[fields]="$root/core/fields-check.c $root/core/text.c"
 	[addr]="$root/core/http-router.c"
-	[headers]="$root/core/token.c $root/core/timefmt.c $root/core/fields-check.c"
+	[headers]="$root/core/token.c $root/core/timefmt.c $root/core/fields-check.c $root/core/text.c"
 )
 
 cases=""
