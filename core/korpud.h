@@ -220,6 +220,7 @@ typedef void (*ldap_login_cb)(enum ldap_outcome outcome, const struct ldap_user 
 struct ldap_pool *ldap_pool_new(struct event_base *base, const struct conf_ldap *c);
 int ldap_pool_login(struct ldap_pool *p, const char *username, const char *password,
     ldap_login_cb cb, void *arg);
+int ldap_pool_probe(struct ldap_pool *p, ldap_login_cb cb, void *arg);
 void ldap_pool_reconfigure(struct ldap_pool *p, const struct conf_ldap *c);
 void ldap_pool_free(struct ldap_pool *p);
 

@@ -381,12 +381,47 @@ trouble:
 	return rc;
 }
 
+/* A readiness probe: the service account is bound and the directory
+ * answers a search of its root entry. */
+static int
+probe_once(struct worker *w, const struct ldap_settings *s, struct ldap_job *job)
+{
+	char *attrs[] = { "1.1", NULL };
+	struct timeval tv = { (time_t)(s->c.op_timeout_ms / 1000),
+	    (suseconds_t)((s->c.op_timeout_ms % 1000) * 1000) };
+	LDAPMessage *res = NULL;
+	int rc;
+
+	if (service_ready(w, s, job->detail, sizeof(job->detail)) < 0) {
+		job->outcome = LDAP_LOGIN_UNAVAILABLE;
+		return LDAP_SERVER_DOWN;
+	}
+	rc = ldap_search_ext_s(w->svc, "", LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0,
+	    NULL, NULL, &tv, 1, &res);
+	ldap_msgfree(res);
+	if (rc == LDAP_SUCCESS) {
+		job->outcome = LDAP_LOGIN_OK;
+		return 0;
+	}
+	if (conn_gone(rc)) {
+		conn_drop(&w->svc);
+		conn_drop(&w->usr);
+	}
+	job->outcome = LDAP_LOGIN_UNAVAILABLE;
+	snprintf(job->detail, sizeof(job->detail), "ldap: %s", ldap_err2string(rc));
+	return rc;
+}
+
 static void
 login(struct worker *w, const struct ldap_settings *s, struct ldap_job *job)
 {
+	int (*once)(struct worker *, const struct ldap_settings *, struct ldap_job *) =
+	    job->username ? login_once : probe_once;
+
 	if (__atomic_load_n(&job->cancelled, __ATOMIC_ACQUIRE)) {
 		job->outcome = LDAP_LOGIN_UNAVAILABLE;
-		explicit_bzero(job->password, strlen(job->password));
+		if (job->password)
+			explicit_bzero(job->password, strlen(job->password));
 		return;
 	}
 	if (w->generation != s->generation) {
@@ -395,10 +430,11 @@ login(struct worker *w, const struct ldap_settings *s, struct ldap_job *job)
 		w->generation = s->generation;
 	}
 	/* A connection kept from before a directory restart fails on first
-	 * use: one retry on a fresh connection. */
-	if (conn_gone(login_once(w, s, job)))
-		login_once(w, s, job);
-	explicit_bzero(job->password, strlen(job->password));
+	 * use: one retry on fresh connections. */
+	if (conn_gone(once(w, s, job)))
+		once(w, s, job);
+	if (job->password)
+		explicit_bzero(job->password, strlen(job->password));
 }
 
 static void *
@@ -441,6 +477,9 @@ worker_main(void *arg)
 }
 
 /* ---- loop side ---- */
+
+static int pool_queue(struct ldap_pool *p, const char *username, const char *password,
+    ldap_login_cb cb, void *arg);
 
 static void
 job_free(struct ldap_job *job)
@@ -497,14 +536,15 @@ ldap_pool_new(struct event_base *base, const struct conf_ldap *c)
 	p->settings = settings_new(c, 1);
 	p->deadline_ms = c->connect_timeout_ms + c->op_timeout_ms;
 	if (p->settings == NULL || pipe2(p->fds, O_CLOEXEC) < 0) {
+		settings_release(p->settings);
 		free(p);
 		return NULL;
 	}
 	evutil_make_socket_nonblocking(p->fds[0]);
 	p->done_ev = event_new(base, p->fds[0], EV_READ | EV_PERSIST, job_finished, p);
 	event_add(p->done_ev, NULL);
-	p->n_workers = (size_t)c->pool_size;
-	p->workers = calloc(p->n_workers, sizeof(*p->workers));
+	p->workers = calloc((size_t)c->pool_size, sizeof(*p->workers));
+	p->n_workers = p->workers ? (size_t)c->pool_size : 0;
 	for (size_t i = 0; p->workers && i < p->n_workers; i++) {
 		p->workers[i].pool = p;
 		p->workers[i].generation = 1;
@@ -525,18 +565,33 @@ int
 ldap_pool_login(struct ldap_pool *p, const char *username, const char *password,
     ldap_login_cb cb, void *arg)
 {
+	return pool_queue(p, username, password, cb, arg);
+}
+
+/* Queues a readiness probe; cb as for ldap_pool_login (user is NULL). */
+int
+ldap_pool_probe(struct ldap_pool *p, ldap_login_cb cb, void *arg)
+{
+	return pool_queue(p, NULL, NULL, cb, arg);
+}
+
+static int
+pool_queue(struct ldap_pool *p, const char *username, const char *password,
+    ldap_login_cb cb, void *arg)
+{
 	struct ldap_job *job = calloc(1, sizeof(*job));
 	struct timeval tv = { (time_t)(p->deadline_ms / 1000),
 	    (suseconds_t)((p->deadline_ms % 1000) * 1000) };
 
 	if (job == NULL)
 		return -1;
-	job->username = strdup(username);
-	job->password = strdup(password);
+	job->username = username ? strdup(username) : NULL;
+	job->password = password ? strdup(password) : NULL;
 	job->cb = cb;
 	job->arg = arg;
 	job->deadline = evtimer_new(p->base, job_too_late, job);
-	if (!job->username || !job->password || !job->deadline || p->n_workers == 0) {
+	if ((username && !job->username) || (password && !job->password) || !job->deadline ||
+	    p->n_workers == 0) {
 		job_free(job);
 		return -1;
 	}

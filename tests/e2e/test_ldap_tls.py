@@ -22,7 +22,8 @@ def test_starttls_with_the_right_ca_signs_in(make_slapd, make_korpud):
 def test_starttls_with_another_ca_is_refused(make_slapd, make_korpud):
     s = make_slapd(tls=True)
     other = make_slapd(name="other", tls=True)     # a different private CA
-    k = make_korpud(ldap=s, conf=tls_conf(s, other.ca_path))
+    k = make_korpud(ldap=s, conf=tls_conf(s, other.ca_path), ready=False)
+    k.wait_log(r"redis: connected and ready", timeout=10)
     r = k.login(LEYLA, DEMO_USERS[LEYLA]["password"])
     assert r.status == 503, (r.status, r.body)
     k.wait_log(r"StartTLS failed", timeout=5)
@@ -31,6 +32,7 @@ def test_starttls_with_another_ca_is_refused(make_slapd, make_korpud):
 def test_starttls_required_but_not_offered_is_refused(make_slapd, make_korpud):
     s = make_slapd(tls=True)
     plain = make_slapd(name="plain")                # no certificate: no StartTLS
-    k = make_korpud(ldap=plain, conf=tls_conf(plain, s.ca_path))
+    k = make_korpud(ldap=plain, conf=tls_conf(plain, s.ca_path), ready=False)
+    k.wait_log(r"redis: connected and ready", timeout=10)
     r = k.login(LEYLA, DEMO_USERS[LEYLA]["password"])
     assert r.status == 503, (r.status, r.body)

@@ -18,7 +18,7 @@ def assert_unavailable(r):
 def test_ready_when_redis_is_up(korpud, redis):
     r = korpud.get("/ready")
     assert r.status == 200, r.body
-    assert r.body == {"status": "ready", "checks": {"redis": "up"}}
+    assert r.body == {"status": "ready", "checks": {"redis": "up", "ldap": "up"}}
     assert r.header("Content-Type", "").startswith("application/json")
 
 
@@ -132,3 +132,21 @@ def test_ready_recovers_from_a_killed_connection(korpud, redis):
     assert redis.call("CLIENT", "KILL", "TYPE", "normal") >= 1
     korpud.wait_log(r"redis: connection lost")
     korpud.wait_ready(200, timeout=5.0)
+
+
+def test_ready_names_the_directory_when_it_is_down(make_slapd, make_korpud):
+    """/ready checks the staff directory too (API.md: Redis and LDAP
+    reachable): 503 naming ldap while slapd is stopped, 200 once it is back,
+    with korpud never restarted."""
+    s = make_slapd()
+    k = make_korpud(ldap=s)
+    s.stop()
+    def down():
+        r = k.get("/ready")
+        return r if r.status == 503 else None
+    r = wait_for(down, 10, interval=0.2, what="/ready 503")
+    assert_problem(r, 503)
+    assert r.body["detail"].startswith("ldap:"), r.body
+    assert r.header("Retry-After")
+    s.start()
+    k.wait_ready(200, timeout=15.0)
