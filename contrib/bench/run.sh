@@ -3,7 +3,9 @@
 # ../shared/bench/ceiling, in one run on this machine, with wrk on loopback.
 #
 #   ceiling POST /book   one JSON parse + one EVALSHA (the least a booking costs)
-#   korpud  GET /ready   routing, request id, access log + one EVALSHA
+#   korpud  GET /api/v1/me  a signed-in request: session lookup (one EVALSHA),
+#                        role check, JSON answer, access log
+#   korpud  GET /ready   one EVALSHA (the directory probe is cached for 1 s)
 #   ceiling GET /health  and korpud GET /health: the HTTP path alone
 #
 # Both servers use one Redis started here with korpu's shipped settings
@@ -44,12 +46,15 @@ for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break;
 
 "$out/ceiling-server" "$ceiling_port" "$redis_port" "$ceiling/book_slot.lua" 2>"$out/ceiling.log" &
 pids+=($!)
+ldap_uri=$("$root/contrib/ldap/slapd.sh" start "$out/ldap")
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true;
+	"$root/contrib/ldap/slapd.sh" stop "$out/ldap" >/dev/null 2>&1 || true' EXIT
 
 cp "$root/conf/plugins.d/"*.conf "$out/plugins.d/"
-echo bench > "$out/ldap.secret"
 sed -e "s|@plugindir@|$root/build/plain/plugins/.libs|" -e "s|@webdir@|$out/web|" -e "s|@auditfile@|$out/audit.jsonl|" \
 	-e "s|\"127.0.0.1:8080\"|\"127.0.0.1:$korpud_port\"|" -e "s|port = 6379;|port = $redis_port;|" \
 	-e 's|connections_max = 1024;|connections_max = 4096;|' \
+	-e "s|ldap://127.0.0.1:389|$ldap_uri|" -e "s|\"ldap.secret\"|\"ldap/service.secret\"|" \
 	"$root/conf/korpud.conf.in" > "$out/korpud.conf"
 "$root/build/plain/core/korpud" -f -c "$out/korpud.conf" 2>"$out/korpud.log" &
 pids+=($!)
@@ -74,10 +79,16 @@ run() {
 }
 
 echo "wrk -t1 -c$conns, ${duration}s x $runs runs, median; Redis appendfsync always"
+token=$(curl -fsS -H 'Content-Type: application/json' \
+	-d '{"username":"lmammadova","password":"leyla-demo-2026"}' \
+	"http://127.0.0.1:$korpud_port/api/v1/login" | sed -e 's/.*"token":"\([^"]*\)".*/\1/')
 run ceiling-book "http://127.0.0.1:$ceiling_port/book" -s "$ceiling/post-book.lua"
+run korpud-me "http://127.0.0.1:$korpud_port/api/v1/me" -H "Authorization: Bearer $token"
 run korpud-ready "http://127.0.0.1:$korpud_port/ready"
 run ceiling-health "http://127.0.0.1:$ceiling_port/health"
 run korpud-health "http://127.0.0.1:$korpud_port/health"
+awk -v a="$(cat "$out/korpud-me.median")" -v b="$(cat "$out/ceiling-book.median")" \
+	'BEGIN { printf "korpud /api/v1/me vs ceiling /book: %.2f\n", a / b }'
 awk -v a="$(cat "$out/korpud-ready.median")" -v b="$(cat "$out/ceiling-book.median")" \
 	'BEGIN { printf "korpud /ready vs ceiling /book:   %.2f\n", a / b }'
 awk -v a="$(cat "$out/korpud-health.median")" -v b="$(cat "$out/ceiling-health.median")" \
