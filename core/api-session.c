@@ -155,6 +155,16 @@ login_settle(struct login *l, int ok)
 	    ignore_reply, NULL);
 }
 
+/* A backing service failed after the attempt was reserved: release it,
+ * answer 503 naming the service, and end the sign-in. */
+static void
+login_unavailable(struct login *l, const char *detail, int retry_after_s)
+{
+	login_settle(l, 0);
+	reply_unavailable(l->r, detail, retry_after_s);
+	login_free(l);
+}
+
 /* ---- success: a new session ---- */
 
 static void
@@ -166,9 +176,7 @@ session_stored(redisReply *reply, void *arg)
 
 	if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
 		audit_attempt(l, "unavailable");
-		login_settle(l, 0);
-		reply_unavailable(r, "redis: the session could not be stored", 1);
-		login_free(l);
+		login_unavailable(l, "redis: the session could not be stored", 1);
 		return;
 	}
 	login_settle(l, 1);
@@ -214,9 +222,7 @@ store_session(struct login *l)
 	struct request *r = l->r;
 
 	if (session_create(r->srv, l->user, l->token, &l->expires_at, session_stored, l) < 0) {
-		login_settle(l, 0);
-		reply_unavailable(r, "redis: the session could not be stored", 1);
-		login_free(l);
+		login_unavailable(l, "redis: the session could not be stored", 1);
 	}
 }
 
@@ -231,9 +237,7 @@ canonical_lock_checked(redisReply *reply, void *arg)
 	struct request *r = l->r;
 
 	if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
-		login_settle(l, 0);
-		reply_unavailable(r, "redis: sign-in is unavailable right now", 1);
-		login_free(l);
+		login_unavailable(l, "redis: sign-in is unavailable right now", 1);
 		return;
 	}
 	if (reply->integer > 0) {
@@ -262,9 +266,7 @@ directory_answered(enum ldap_outcome outcome, const struct ldap_user *u,
 	case LDAP_LOGIN_ERROR:
 		rlog_warn(r, "login: %s", detail && *detail ? detail : "directory unavailable");
 		audit_attempt(l, "unavailable");
-		login_settle(l, 0);
-		reply_unavailable(r, "ldap: the staff directory is not answering; try again shortly", 5);
-		login_free(l);
+		login_unavailable(l, "ldap: the staff directory is not answering; try again shortly", 5);
 		return;
 	case LDAP_LOGIN_OK:
 		break;
@@ -288,9 +290,7 @@ directory_answered(enum ldap_outcome outcome, const struct ldap_user *u,
 		return;
 	}
 	if (throttle_locked(r->srv, l->uid, canonical_lock_checked, l) < 0) {
-		login_settle(l, 0);
-		reply_unavailable(r, "redis: sign-in is unavailable right now", 1);
-		login_free(l);
+		login_unavailable(l, "redis: sign-in is unavailable right now", 1);
 	}
 }
 
@@ -326,9 +326,7 @@ reserved(redisReply *reply, void *arg)
 		return;
 	}
 	if (ldap_pool_login(r->srv->ldap, l->username, l->password, directory_answered, l) < 0) {
-		login_settle(l, 0);
-		reply_unavailable(r, "ldap: too many sign-ins waiting; try again shortly", 1);
-		login_free(l);
+		login_unavailable(l, "ldap: too many sign-ins waiting; try again shortly", 1);
 	}
 }
 
