@@ -1,7 +1,8 @@
 /*
- * test-session.c - the pure parts of sign-in: tokens (crypto.c), finding a
- * token in request headers (session.c), SHA-256, role lists (authz.c) and
- * RFC 3339 times (timefmt.c).
+ * test-session.c - the pure parts of sign-in: tokens and finding one in
+ * request headers (token.c), SHA-256 (sha256.c), role lists (authz.c),
+ * RFC 3339 times (timefmt.c), UTF-8 cutting and log escaping (text.c), and
+ * how throttling folds user names (login-throttle.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -122,6 +123,45 @@ times_refuse_what_is_not_rfc3339(void **state)
 			fail_msg("\"%s\" was accepted", bad[i]);
 }
 
+static void
+utf8_cuts_on_character_boundaries(void **state)
+{
+	char out[8];
+	const char *az = "\xc9\x99\xc9\x99\xc9\x99\xc9\x99";	/* "əəəə", 8 bytes */
+
+	assert_int_equal(utf8_prefix_len(az, 8, 8), 8);
+	assert_int_equal(utf8_prefix_len(az, 8, 7), 6);	/* never half a "ə" */
+	assert_int_equal(utf8_prefix_len(az, 8, 1), 0);
+	utf8_copy(out, sizeof(out), az, 8);			/* room for 7 bytes */
+	assert_string_equal(out, "\xc9\x99\xc9\x99\xc9\x99");
+	utf8_copy(out, sizeof(out), "abc", 3);
+	assert_string_equal(out, "abc");
+}
+
+static void
+printable_escapes_control_bytes(void **state)
+{
+	char out[64];
+
+	text_printable("/a\x1b[31m\bz\\", out, sizeof(out));
+	assert_string_equal(out, "/a\\x1b[31m\\x08z\\x5c");
+	text_printable("/\xc9\x99", out, sizeof(out));	/* letters stay letters */
+	assert_string_equal(out, "/\xc9\x99");
+}
+
+static void
+throttle_names_fold_case_and_spaces(void **state)
+{
+	char out[64];
+
+	throttle_normalize("  LMammadova  ", out, sizeof(out));
+	assert_string_equal(out, "lmammadova");
+	throttle_normalize("a \t  b", out, sizeof(out));
+	assert_string_equal(out, "a b");
+	throttle_normalize("", out, sizeof(out));
+	assert_string_equal(out, "");
+}
+
 int
 main(void)
 {
@@ -133,6 +173,9 @@ main(void)
 		cmocka_unit_test(roles_round_trip),
 		cmocka_unit_test(times_parse_with_offsets),
 		cmocka_unit_test(times_refuse_what_is_not_rfc3339),
+		cmocka_unit_test(utf8_cuts_on_character_boundaries),
+		cmocka_unit_test(printable_escapes_control_bytes),
+		cmocka_unit_test(throttle_names_fold_case_and_spaces),
 	};
 
 	return cmocka_run_group_tests_name("session", tests, NULL, NULL);
