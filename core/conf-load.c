@@ -141,6 +141,18 @@ check_listen(const struct conf *c, struct errlist *errs)
 }
 
 static void
+check_proxies(const struct conf *c, struct errlist *errs)
+{
+	char where[512];
+
+	for (size_t i = 0; i < c->limits.trusted_proxies.n; i++)
+		if (!addr_is_ip(c->limits.trusted_proxies.v[i]))
+			errlist_add(errs, where_of(c->cfg, "limits.trusted_proxies", where, sizeof(where)),
+			    "limits.trusted_proxies: \"%s\" is not a numeric IP address",
+			    c->limits.trusted_proxies.v[i]);
+}
+
+static void
 check_redis(struct conf *c, const char *confdir, struct errlist *errs)
 {
 	char where[512];
@@ -302,6 +314,7 @@ conf_load(const char *path, struct errlist *errs)
 	if (conf_check_group(config_root_setting(c->cfg), conf_root_keys, "", c, errs) < 0)
 		goto fail;
 	check_listen(c, errs);
+	check_proxies(c, errs);
 	check_redis(c, confdir, errs);
 	check_ldap(c, confdir, errs);
 	replace_resolved(&c->web.root, confdir);
@@ -346,6 +359,7 @@ conf_free(struct conf *c)
 		return;
 	free(c->path);
 	strlist_free(&c->listen);
+	strlist_free(&c->limits.trusted_proxies);
 	free(c->log.level);
 	free(c->log.target);
 	free(c->redis.host);

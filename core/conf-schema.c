@@ -29,6 +29,7 @@ static const struct conf_key limit_keys[] = {
 	INT("connections_max", limits.connections_max, 1, 1000000, 1024),
 	INT("request_timeout_ms", limits.request_timeout_ms, 100, 600000, 30000),
 	INT("drain_ms", limits.drain_ms, 0, 600000, 10000),
+	LIST("trusted_proxies", limits.trusted_proxies, 0, 64, NULL),
 	END
 };
 

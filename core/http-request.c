@@ -77,7 +77,8 @@ request_new(struct server *srv, struct evhttp_request *req)
 		ev_uint16_t port = 0;
 		if (conn)
 			evhttp_connection_get_peer(conn, &addr, &port);
-		snprintf(r->peer, sizeof(r->peer), "%s", addr ? addr : "-");
+		addr_client(addr ? addr : "-", request_header(r, "X-Forwarded-For"),
+		    &srv->conf->limits.trusted_proxies, r->peer, sizeof(r->peer));
 	}
 	http_server_count_in(srv->http);
 	return r;

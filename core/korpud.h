@@ -118,6 +118,7 @@ struct conf {
 	} log;
 	struct {
 		long long body_max, connections_max, request_timeout_ms, drain_ms;
+		struct strlist trusted_proxies;
 	} limits;
 	struct conf_redis redis;
 	struct conf_ldap ldap;
@@ -147,6 +148,9 @@ const struct conf_plugin *conf_plugin_find(const struct conf *c, const char *nam
 
 /* net-addr.c: numeric "address:port" (IPv6 in brackets); port 0 allowed. */
 int addr_parse(const char *s, char *host, size_t hlen, unsigned *port);
+int addr_is_ip(const char *s);
+void addr_client(const char *peer, const char *forwarded, const struct strlist *trusted,
+    char *out, size_t len);
 
 /* plugin-load.c: dlopen, descriptor checks, settings checks. */
 struct plugin {

@@ -104,3 +104,16 @@ def test_log_level_warning_drops_info_lines(make_korpud):
     rid2 = rid + "-after"
     assert k.get("/health", headers={"X-Request-Id": rid2}).status == 200
     k.wait_log(r"req=%s " % re.escape(rid2), timeout=5)
+
+
+def test_client_address_behind_a_trusted_proxy(make_korpud):
+    """limits.trusted_proxies: from such a peer, X-Forwarded-For names the
+    client (access log, audit, per-address throttling); from any other
+    peer the header is ignored, so nobody can claim another address."""
+    k = make_korpud(name="direct")
+    k.get("/health", headers={"X-Forwarded-For": "203.0.113.7", "X-Request-Id": "xff-direct"})
+    k.wait_log(r"req=xff-direct 127\.0\.0\.1 ", timeout=5)
+    p = make_korpud(name="proxied", conf={"limits": {"trusted_proxies": ["127.0.0.1"]}})
+    p.get("/health", headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.7",
+                              "X-Request-Id": "xff-proxied"})
+    p.wait_log(r"req=xff-proxied 203\.0\.113\.7 ", timeout=5)

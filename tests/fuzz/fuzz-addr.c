@@ -27,6 +27,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (memchr(out, '/', (size_t)n) && !memchr(data, '/', size)) ||
 	    (memchr(out, '\0', (size_t)n) && !memchr(data, '\0', size))))
 		abort();
+	{
+		char *proxies[] = { "127.0.0.1", "::1" };
+		struct strlist trusted = { proxies, 2 };
+		char client[64];
+		addr_client("127.0.0.1", s, &trusted, client, sizeof(client));
+		if (strcmp(client, "127.0.0.1") != 0 && !addr_is_ip(client))
+			abort();	/* only real addresses come out */
+	}
 	free(s);
 	return 0;
 }

@@ -162,6 +162,36 @@ throttle_names_fold_case_and_spaces(void **state)
 	assert_string_equal(out, "");
 }
 
+static void
+client_address_behind_trusted_proxies(void **state)
+{
+	char *proxies[] = { "127.0.0.1", "10.0.0.2" };
+	struct strlist trusted = { proxies, 2 }, none = { NULL, 0 };
+	char out[64];
+
+	/* Not from a trusted proxy: the header is the client's own claim. */
+	addr_client("198.51.100.9", "203.0.113.7", &trusted, out, sizeof(out));
+	assert_string_equal(out, "198.51.100.9");
+	addr_client("127.0.0.1", "203.0.113.7", &none, out, sizeof(out));
+	assert_string_equal(out, "127.0.0.1");
+	/* From one: the nearest address that is not a proxy of ours. */
+	addr_client("127.0.0.1", "203.0.113.7", &trusted, out, sizeof(out));
+	assert_string_equal(out, "203.0.113.7");
+	addr_client("127.0.0.1", "203.0.113.7, 10.0.0.2", &trusted, out, sizeof(out));
+	assert_string_equal(out, "203.0.113.7");
+	addr_client("127.0.0.1", "1.2.3.4,203.0.113.7 ,  10.0.0.2", &trusted, out, sizeof(out));
+	assert_string_equal(out, "203.0.113.7");	/* 1.2.3.4 is the client's own claim */
+	addr_client("127.0.0.1", "2001:db8::1", &trusted, out, sizeof(out));
+	assert_string_equal(out, "2001:db8::1");
+	/* Garbage stops the walk where it is. */
+	addr_client("127.0.0.1", "evil", &trusted, out, sizeof(out));
+	assert_string_equal(out, "127.0.0.1");
+	addr_client("127.0.0.1", "203.0.113.7, , 10.0.0.2", &trusted, out, sizeof(out));
+	assert_string_equal(out, "10.0.0.2");
+	addr_client("127.0.0.1", "", &trusted, out, sizeof(out));
+	assert_string_equal(out, "127.0.0.1");
+}
+
 int
 main(void)
 {
@@ -176,6 +206,7 @@ main(void)
 		cmocka_unit_test(utf8_cuts_on_character_boundaries),
 		cmocka_unit_test(printable_escapes_control_bytes),
 		cmocka_unit_test(throttle_names_fold_case_and_spaces),
+		cmocka_unit_test(client_address_behind_trusted_proxies),
 	};
 
 	return cmocka_run_group_tests_name("session", tests, NULL, NULL);
