@@ -29,6 +29,12 @@ declare -A sources=(
 	[addr]="$root/core/http-router.c"
 	[headers]="$root/core/token.c $root/core/timefmt.c $root/core/fields-check.c $root/core/text.c"
 )
+# libconfig 1.5 itself leaks on malformed files in more than one place
+# (lsan.supp lists the two found): leak reports from fuzz-conf would be
+# about the library and make the suite flaky, so that target hunts memory
+# errors only. Our own config code's leaks are checked by the unit tests
+# under ASan and valgrind.
+declare -A lsan=([conf]=":detect_leaks=0")
 # Inputs per target in the fixed-seed run: about 10-20 s each here.
 declare -A runs=([body]=3000000 [router]=3000000 [conf]=12000 [fields]=2000000
 	[addr]=3000000 [headers]=3000000)
@@ -51,7 +57,7 @@ for t in body router conf fields addr headers; do
 	# shellcheck disable=SC2086
 	if ! clang $san $cflags -o "$bin" "$here/fuzz-$t.c" ${sources[$t]} $common $libs 2>"$out/fuzz-$t.build.log"; then
 		status="does not build: $(head -c 500 "$out/fuzz-$t.build.log")"
-	elif ! (cd "$out" && LSAN_OPTIONS=suppressions="$here/lsan.supp" "$bin" "${budget[@]}" \
+	elif ! (cd "$out" && LSAN_OPTIONS=suppressions="$here/lsan.supp" ASAN_OPTIONS="detect_leaks=1${lsan[$t]:-}" "$bin" "${budget[@]}" \
 			-timeout=10 -rss_limit_mb=2048 -print_final_stats=0 "$corpus" >"$out/fuzz-$t.log" 2>&1); then
 		status="crashed: $(grep -m1 -E 'ERROR|runtime error|deadly signal' "$out/fuzz-$t.log")"
 	fi
