@@ -62,7 +62,8 @@ for t in body router conf fields addr headers; do
 		status="crashed: $(grep -m1 -E 'ERROR|runtime error|deadly signal' "$out/fuzz-$t.log")"
 	fi
 	if [ "$status" = ok ]; then
-		echo "fuzz-$t: ok ($(grep -oE 'cov: [0-9]+' "$out/fuzz-$t.log" | tail -1), ${seconds:+${seconds}s}${seconds:-${runs[$t]} inputs})"
+		if [ -n "$seconds" ]; then how="${seconds}s"; else how="${runs[$t]} inputs"; fi
+		echo "fuzz-$t: ok ($(grep -oE 'cov: [0-9]+' "$out/fuzz-$t.log" | tail -1), $how)"
 		cases="$cases<testcase classname=\"fuzz\" name=\"$t\"/>"
 	else
 		echo "fuzz-$t: $status"
