@@ -218,8 +218,8 @@ main(int argc, char **argv)
 			log_error("cannot start: %s: %s", errs.v[i].where, errs.v[i].message);
 		goto out;
 	}
-	log_info("korpud %s started (config %s, %zu plugins)", PACKAGE_VERSION, path,
-	    srv.plugins.n);
+	log_info("korpud %s started (config %s, %zu plugin%s)", PACKAGE_VERSION, path,
+	    srv.plugins.n, srv.plugins.n == 1 ? "" : "s");
 	event_base_dispatch(srv.base);
 	log_info("korpud stopped");
 	rc = 0;
