@@ -90,6 +90,20 @@ daemonize(void)
 static void
 server_cleanup(struct server *srv)
 {
+	/* Exiting: a further signal must not cut the clean-up short (the
+	 * audit file is still being written, workers joined). libevent puts
+	 * the default handlers back when its signal events go, so they go
+	 * first. */
+	if (srv->sig_hup)
+		event_free(srv->sig_hup);
+	if (srv->sig_term)
+		event_free(srv->sig_term);
+	if (srv->sig_int)
+		event_free(srv->sig_int);
+	srv->sig_hup = srv->sig_term = srv->sig_int = NULL;
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
 	/* Whatever still waits on a worker or on Redis is answered or freed
 	 * first, while everything it may touch (plugins, evhttp, the audit
 	 * file) still exists. */
@@ -104,12 +118,6 @@ server_cleanup(struct server *srv)
 	http_server_free(srv->http);
 	reload_free(srv->reload);
 	plugins_close_all(&srv->plugins);
-	if (srv->sig_hup)
-		event_free(srv->sig_hup);
-	if (srv->sig_term)
-		event_free(srv->sig_term);
-	if (srv->sig_int)
-		event_free(srv->sig_int);
 	conf_free(srv->conf);
 	if (srv->base)
 		event_base_free(srv->base);
