@@ -135,6 +135,7 @@ call_timed_out(evutil_socket_t fd, short what, void *arg)
 	char why[128];
 
 	c->answered = 1;
+	log_warn("redis: a command got no reply within %lld ms", l->command_timeout_ms);
 	c->cb(NULL, c->arg);
 	/* Nothing heard for a whole timeout: Redis is stalled (stopped,
 	 * swapping, blocked). Drop the link so waiting callers are answered

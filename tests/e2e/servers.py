@@ -653,7 +653,7 @@ class Korpud:
             "limits": {"body_max": 65536, "connections_max": 64,
                        "request_timeout_ms": 10000, "drain_ms": 3000},
             "redis": {"host": "127.0.0.1", "port": self.redis_port, "db": 0,
-                      "connect_timeout_ms": 500, "command_timeout_ms": 500,
+                      "connect_timeout_ms": 500, "command_timeout_ms": 2000,
                       "reconnect_min_ms": 50, "reconnect_max_ms": 500},
             "ldap": self._ldap_conf(),
             "sessions": {"idle_timeout_s": 1800, "lifetime_s": 43200,
