@@ -47,15 +47,48 @@ authz_roles_from_json(const json_t *a)
 	return roles;
 }
 
-/* May the caller see an object of organisation org? Staff of the
- * migration service (caseworker, supervisor, admin) see all; a provider
- * only its own organisation's. Callers answer 404, never 403, for no. */
+/* Does the caller see only its own organization's objects? */
 int
-authz_org_visible(const struct request *r, const char *org)
+authz_org_scoped(const struct request *r)
 {
-	if (r->roles & (ROLE_CASEWORKER | ROLE_SUPERVISOR | ROLE_ADMIN))
+	return !(r->roles & (ROLE_CASEWORKER | ROLE_SUPERVISOR | ROLE_ADMIN));
+}
+
+/* May the caller see an object of organization org_id (korpu's id)?
+ * Staff of the migration service (caseworker, supervisor, admin) see
+ * all; a provider only its own organization's. Callers answer 404,
+ * never 403, for no. */
+int
+authz_org_visible(const struct request *r, const char *org_id)
+{
+	if (!authz_org_scoped(r))
 		return 1;
-	return org != NULL && r->org[0] != '\0' && strcmp(org, r->org) == 0;
+	return org_id != NULL && r->org_id[0] != '\0' && strcmp(org_id, r->org_id) == 0;
+}
+
+static void
+run_handler(struct request *r)
+{
+	log_set_request(r->id);
+	request_run(r);
+	log_set_request(NULL);
+}
+
+/* A provider's organization in the directory (its staff's `o`) is
+ * korpu's organization whose directory_name it is. Resolved on every
+ * request: an organization created or renamed takes effect at once. */
+static void
+org_resolved(redisReply *reply, void *arg)
+{
+	struct request *r = arg;
+
+	if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+		reply_unavailable(r, "redis: your organization cannot be looked up right now", 1);
+		return;
+	}
+	if (reply->type == REDIS_REPLY_STRING && reply->len < sizeof(r->org_id))
+		memcpy(r->org_id, reply->str, reply->len + 1);
+	run_handler(r);
 }
 
 static void
@@ -98,9 +131,15 @@ session_found(redisReply *reply, void *arg)
 		reply_problem(r, 403, "your role does not allow this");
 		return;
 	}
-	log_set_request(r->id);
-	request_run(r);
-	log_set_request(NULL);
+	if (authz_org_scoped(r) && r->org[0]) {
+		char key[200];
+		const char *argv[] = { "GET", key };
+		snprintf(key, sizeof(key), "korpu:{dir}:orgdir:%s", r->org);
+		if (redis_call(r->srv->redis, org_resolved, r, 2, argv, NULL) < 0)
+			reply_unavailable(r, "redis: your organization cannot be looked up right now", 1);
+		return;
+	}
+	run_handler(r);
 }
 
 /* Runs the matched route's handler if the caller may call it. */

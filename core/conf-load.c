@@ -152,6 +152,62 @@ check_proxies(const struct conf *c, struct errlist *errs)
 			    c->limits.trusted_proxies.v[i]);
 }
 
+/* A region slug becomes part of Redis keys and object ids. */
+static int
+region_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 32 || s[0] < 'a' || s[0] > 'z')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+static void
+check_regions(struct conf *c, struct errlist *errs)
+{
+	char where[512];
+
+	for (size_t i = 0; i < c->regions.n; i++) {
+		if (!region_valid(c->regions.v[i]))
+			errlist_add(errs, where_of(c->cfg, "regions", where, sizeof(where)),
+			    "regions: \"%s\" is not a region name (a-z, 0-9 and '-', "
+			    "starting with a letter, at most 32)", c->regions.v[i]);
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(c->regions.v[i], c->regions.v[k]) == 0)
+				errlist_add(errs, where_of(c->cfg, "regions", where, sizeof(where)),
+				    "regions: \"%s\" is listed twice", c->regions.v[i]);
+	}
+	if (c->regions.n == 0) {
+		c->regions.v = calloc(1, sizeof(char *));
+		if (c->regions.v && (c->regions.v[0] = strdup("main")) != NULL)
+			c->regions.n = 1;
+	}
+}
+
+int
+conf_region_known(const struct conf *c, const char *region)
+{
+	return region != NULL && strlist_has(&c->regions, region);
+}
+
+/* An area's answer deadline: its own file's answer_deadline_hours, or
+ * the referrals group's. */
+long long
+conf_answer_deadline_hours(const struct conf *c, const char *area)
+{
+	const struct conf_plugin *cp = conf_plugin_find(c, area);
+	long long long_v;
+
+	if (cp && cp->group &&
+	    config_setting_lookup_int64(cp->group, CONF_AREA_DEADLINE, &long_v) == CONFIG_TRUE)
+		return long_v;
+	return c->referrals.answer_deadline_hours;
+}
+
 static void
 check_redis(struct conf *c, const char *confdir, struct errlist *errs)
 {
@@ -315,6 +371,7 @@ conf_load(const char *path, struct errlist *errs)
 		goto fail;
 	check_listen(c, errs);
 	check_proxies(c, errs);
+	check_regions(c, errs);
 	check_redis(c, confdir, errs);
 	check_ldap(c, confdir, errs);
 	replace_resolved(&c->web.root, confdir);
@@ -360,6 +417,7 @@ conf_free(struct conf *c)
 	free(c->path);
 	strlist_free(&c->listen);
 	strlist_free(&c->limits.trusted_proxies);
+	strlist_free(&c->regions);
 	free(c->log.level);
 	free(c->log.target);
 	free(c->redis.host);

@@ -148,6 +148,7 @@ request_free(struct request *r)
 {
 	json_decref(r->body);
 	json_decref(r->user);
+	query_free(r);
 	explicit_bzero(r->token, sizeof(r->token));
 	free(r->uri);
 	free(r);

@@ -11,6 +11,7 @@
 
 #include <libconfig.h>
 #include <jansson.h>
+#include <event2/keyvalq_struct.h>
 
 #include "korpu/plugin.h"
 
@@ -127,6 +128,11 @@ struct conf {
 		long long lockout_s, lockout_max_s;
 		int cookie_secure;
 	} sessions;
+	struct strlist regions;		/* region slugs; ["main"] when none given */
+	struct {
+		long long answer_deadline_hours;	/* an area's file may override */
+		long long idempotency_hours;
+	} referrals;
 	struct {
 		char *root;
 	} web;
@@ -145,6 +151,10 @@ struct conf {
 struct conf *conf_load(const char *path, struct errlist *errs);
 void conf_free(struct conf *c);
 const struct conf_plugin *conf_plugin_find(const struct conf *c, const char *name);
+int conf_region_known(const struct conf *c, const char *region);
+long long conf_answer_deadline_hours(const struct conf *c, const char *area);
+/* Keys korpud itself reads from every area's file, besides the plugin's. */
+#define CONF_AREA_DEADLINE "answer_deadline_hours"
 
 /* net-addr.c: numeric "address:port" (IPv6 in brackets); port 0 allowed. */
 int addr_parse(const char *s, char *host, size_t hlen, unsigned *port);
@@ -188,6 +198,7 @@ extern const struct korpu_host plugin_host;
 size_t utf8_prefix_len(const char *s, size_t len, size_t max);
 void utf8_copy(char *dst, size_t dstlen, const char *src, size_t srclen);
 void text_printable(const char *in, char *out, size_t outlen);
+int utf8_valid(const char *s);
 
 /* sha256.c */
 int sha256_hex(const void *data, size_t len, char out[65]);
@@ -227,6 +238,75 @@ int ldap_pool_login(struct ldap_pool *p, const char *username, const char *passw
 int ldap_pool_probe(struct ldap_pool *p, ldap_login_cb cb, void *arg);
 void ldap_pool_reconfigure(struct ldap_pool *p, const struct conf_ldap *c);
 void ldap_pool_free(struct ldap_pool *p);
+
+/* ids.c: sortable, unguessable object ids naming their region. */
+#define ID_MAX 64
+int id_new(char *out, size_t len, const char *region);
+int id_valid(const char *s, int with_region);
+const char *id_region(const char *id);
+
+/* store.c: documents in Redis and atomic multi-key changes (lua/apply.lua). */
+struct tx;
+enum tx_status { TX_OK, TX_CONFLICT, TX_UNAVAILABLE, TX_ERROR };
+struct tx_result {
+	enum tx_status status;
+	int key;			/* TX_CONFLICT: the index given by tx_key */
+	char current[128];		/* its revision, or the unique key's value */
+};
+typedef void (*tx_cb)(const struct tx_result *res, void *arg);
+struct tx *tx_new(const char *tag);
+void tx_free(struct tx *t);
+int tx_key(struct tx *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tx_rev(struct tx *t, int k, long long rev);
+void tx_absent(struct tx *t, int k);
+void tx_doc(struct tx *t, int k, const json_t *doc);
+void tx_set(struct tx *t, int k, const char *value);
+void tx_del(struct tx *t, int k);
+void tx_zadd(struct tx *t, int k, double score, const char *member);
+void tx_zrem(struct tx *t, int k, const char *member);
+void tx_zincrby(struct tx *t, int k, long long by, const char *member);
+void tx_event(struct tx *t, const char *type, const char *id, const char *area,
+    const char *provider_id);
+int tx_run(struct tx *t, struct server *srv, tx_cb cb, void *arg);
+struct doc {
+	json_t *doc;			/* NULL: no such object */
+	long long rev;
+};
+typedef void (*fetch_cb)(struct doc *docs, size_t n, void *arg);
+int store_fetch(struct server *srv, const char *const *keys, size_t n, fetch_cb cb, void *arg);
+typedef void (*list_cb)(struct doc *docs, size_t n, const char *next_cursor, void *arg);
+int store_list(struct server *srv, const char *index, const char *doc_prefix, const char *cursor,
+    long limit, int desc, list_cb cb, void *arg);
+typedef int (*keep_fn)(const json_t *doc, void *arg);
+int store_list_regions(struct server *srv, const char *index, const char *kind,
+    const char *only_region, const char *cursor, long limit, keep_fn keep, void *keep_arg,
+    list_cb cb, void *arg);
+void key_region(char *buf, size_t len, const char *region, const char *what, const char *id);
+
+/* body-check.c: a request body against a table of its members. */
+enum bf_type { BF_STRING, BF_TEXT, BF_DATE, BF_INT, BF_BOOL, BF_LIST, BF_OBJECT, BF_ARRAY };
+#define BF_REQUIRED	0x1
+#define BF_NULLABLE	0x2
+#define BF_FIXED	0x4	/* set at creation, never by PATCH */
+struct bfield {
+	const char *name;
+	enum bf_type type;
+	unsigned flags;
+	size_t max;			/* strings: bytes (default 200) */
+	const char *const *choices;	/* strings and list items */
+	long long min, imax;		/* BF_INT */
+	size_t max_items;		/* BF_LIST (default 32) */
+};
+size_t body_check(const json_t *body, const struct bfield *spec, int partial,
+    struct errlist *errs);
+
+/* provider-check.c: a provider's description, before it is stored. */
+int clock_minutes(const char *s);
+int timezone_known(const char *tz);
+struct plugin_set;
+size_t provider_check(const json_t *body, int partial, const struct conf *conf,
+    const struct plugin_set *plugins, struct errlist *errs);
+#define PROVIDER_TIMEZONE_DEFAULT "Asia/Baku"
 
 /* fields-check.c: a referral's "fields" against an area's field table. */
 int fields_check(const struct korpu_field *table, const json_t *fields, struct errlist *errs);
@@ -272,7 +352,8 @@ int redis_call(struct redis_link *l, redis_cb cb, void *arg, int argc,
 /* redis-scripts.c: Lua scripts, loaded at connect, run with EVALSHA. */
 enum script_id {
 	SCRIPT_SCHEMA, SCRIPT_SESSION_CREATE, SCRIPT_SESSION_TOUCH,
-	SCRIPT_LOGIN_RESERVE, SCRIPT_LOGIN_FAILED, SCRIPT_LOGIN_SETTLE, SCRIPT_COUNT
+	SCRIPT_LOGIN_RESERVE, SCRIPT_LOGIN_FAILED, SCRIPT_LOGIN_SETTLE, SCRIPT_APPLY,
+	SCRIPT_COUNT
 };
 struct script {
 	const char *name;
@@ -294,6 +375,7 @@ extern const char embedded_lua_session_touch[];
 extern const char embedded_lua_login_reserve[];
 extern const char embedded_lua_login_settle[];
 extern const char embedded_lua_login_failed[];
+extern const char embedded_lua_apply[];
 
 /* http-server.c: listeners, connection cap, dispatch, drain. */
 struct http_server *http_server_new(struct server *srv, struct errlist *errs);
@@ -363,7 +445,11 @@ struct request {
 	unsigned roles;
 	char uid[257];
 	char org[128];
+	char org_id[ID_MAX];		/* a provider's organization, resolved by authz.c */
 	char token[44];
+	struct evkeyvalq query;		/* http-query.c */
+	int query_parsed;
+	struct idem *idem;		/* idempotency.c: the Idempotency-Key in play */
 };
 struct request *request_new(struct server *srv, struct evhttp_request *req);
 void request_free(struct request *r);
@@ -385,6 +471,13 @@ int64_t now_us(void);
 #define rlog_info(r, ...)	log_msg(LOG_INFO, (r)->id, __VA_ARGS__)
 #define rlog_warn(r, ...)	log_msg(LOG_WARNING, (r)->id, __VA_ARGS__)
 #define rlog_error(r, ...)	log_msg(LOG_ERR, (r)->id, __VA_ARGS__)
+
+/* http-query.c: query parameters and the list convention. */
+int query_parse(struct request *r, const char *const *allowed);
+const char *query_get(const struct request *r, const char *name);
+void query_free(struct request *r);
+int query_list(struct request *r, long *limit, const char **cursor);
+json_t *list_envelope(json_t *items, const char *next_cursor);
 
 /* timefmt.c */
 void time_format_ms(int64_t ms, char *buf, size_t len);
@@ -414,7 +507,8 @@ void throttle_normalize(const char *username, char *out, size_t len);
 void authz_dispatch(struct request *r);
 json_t *authz_roles_json(unsigned roles);
 unsigned authz_roles_from_json(const json_t *a);
-int authz_org_visible(const struct request *r, const char *org);
+int authz_org_scoped(const struct request *r);
+int authz_org_visible(const struct request *r, const char *org_id);
 
 /* audit.c */
 #define AUDIT_STREAM "korpu:audit:{audit}"
@@ -436,5 +530,15 @@ void api_areas_list(struct request *r);
 void api_area_check(struct request *r);
 void api_openapi(struct request *r);
 json_t *api_area_json(const struct korpu_plugin *d);
+void api_org_create(struct request *r);
+void api_org_list(struct request *r);
+void api_org_get(struct request *r);
+void api_org_agreement(struct request *r);
+const char *org_agreement_problem(const json_t *org, const char *area, const char *today);
+void api_provider_create(struct request *r);
+void api_provider_list(struct request *r);
+void api_provider_get(struct request *r);
+void provider_tx_create(struct tx *t, const json_t *doc);
+int provider_key(struct request *r, const char *id, char *key, size_t len);
 
 #endif /* KORPUD_H */

@@ -155,7 +155,8 @@ settings_as_keys(const struct korpu_setting *s)
 
 	while (s && s[n].name)
 		n++;
-	keys = calloc(n + 1, sizeof(*keys));
+	/* The plugin's settings, then korpud's own keys of every area file. */
+	keys = calloc(n + 2, sizeof(*keys));
 	for (size_t i = 0; keys && i < n; i++) {
 		static const enum conf_type map[] = {
 			[KORPU_SETTING_INT] = CT_INT, [KORPU_SETTING_BOOL] = CT_BOOL,
@@ -168,6 +169,12 @@ settings_as_keys(const struct korpu_setting *s)
 		keys[i].min = s[i].min;
 		keys[i].max = s[i].max;
 		keys[i].choices = s[i].choices;
+	}
+	if (keys) {
+		keys[n].name = CONF_AREA_DEADLINE;
+		keys[n].type = CT_INT;
+		keys[n].min = 1;
+		keys[n].max = 24 * 365;
 	}
 	return keys;
 }

@@ -22,6 +22,7 @@ struct script redis_scripts[SCRIPT_COUNT] = {
 	[SCRIPT_LOGIN_RESERVE] = { "login_reserve", embedded_lua_login_reserve, "" },
 	[SCRIPT_LOGIN_FAILED] = { "login_failed", embedded_lua_login_failed, "" },
 	[SCRIPT_LOGIN_SETTLE] = { "login_settle", embedded_lua_login_settle, "" },
+	[SCRIPT_APPLY] = { "apply", embedded_lua_apply, "" },
 };
 
 struct script_call {

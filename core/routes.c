@@ -25,6 +25,15 @@ const struct route routes[] = {
 	{ EVHTTP_REQ_GET, "/api/v1/areas", api_areas_list, 0, ANY },
 	{ EVHTTP_REQ_POST, "/api/v1/areas/{name}/check", api_area_check, JSON, ANY },
 	{ EVHTTP_REQ_GET, "/api/v1/audit", api_audit, 0, ADMIN },
+
+	/* the directory */
+	{ EVHTTP_REQ_GET, "/api/v1/organizations", api_org_list, 0, ANY },
+	{ EVHTTP_REQ_POST, "/api/v1/organizations", api_org_create, JSON, ADMIN },
+	{ EVHTTP_REQ_GET, "/api/v1/organizations/{id}", api_org_get, 0, ANY },
+	{ EVHTTP_REQ_PUT, "/api/v1/organizations/{id}/agreement", api_org_agreement, JSON, ADMIN },
+	{ EVHTTP_REQ_GET, "/api/v1/providers", api_provider_list, 0, ANY },
+	{ EVHTTP_REQ_POST, "/api/v1/providers", api_provider_create, JSON, ADMIN },
+	{ EVHTTP_REQ_GET, "/api/v1/providers/{id}", api_provider_get, 0, ANY },
 };
 
 const size_t routes_count = sizeof(routes) / sizeof(routes[0]);

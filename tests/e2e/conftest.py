@@ -199,3 +199,44 @@ def staff_korpud(tmp_path_factory, slapd):
     with shared_korpud(tmp_path_factory.mktemp("staff"), slapd,
                        conf={"sessions": UNTHROTTLED}) as k:
         yield k
+
+
+# Regions of the case-work instance (case_korpud).
+CASE_REGIONS = ["baku", "ganja"]
+
+
+class Staff:
+    """Tokens of the demo staff on one korpud, by role: staff.admin,
+    staff.caseworker, staff.caseworker2, staff.supervisor, staff.clinic
+    (provider, org-clinic), staff.employment (org-employment),
+    staff.housing (org-housing). staff.call(who, method, path, ...)"""
+
+    USERS = {"admin": "equliyev", "caseworker": "lmammadova", "caseworker2": "raliyev",
+             "supervisor": "nhuseynova", "clinic": "arzayeva", "employment": "thasanov",
+             "housing": "kabbasov"}
+
+    def __init__(self, k):
+        self.k = k
+        for role, uid in self.USERS.items():
+            setattr(self, role, k.sign_in(uid))
+
+
+@pytest.fixture(scope="module")
+def case_korpud(tmp_path_factory, slapd):
+    """One korpud (and its Redis) for a module's case-work tests, with
+    regions CASE_REGIONS and no sign-in throttling; case_korpud.staff
+    holds a token per role (Staff), and case_korpud.orgs the organizations
+    of the demo provider staff (clinic, employment, housing: tied by
+    directory_name, with agreements for their areas). Tests create their
+    own objects and must not depend on what other tests created."""
+    import casework
+    conf = {"regions": CASE_REGIONS, "sessions": UNTHROTTLED}
+    with shared_korpud(tmp_path_factory.mktemp("case"), slapd, conf=conf) as k:
+        k.staff = Staff(k)
+        k.orgs = {
+            area_org: casework.make_org(k, name=casework.unique("Demo " + area_org),
+                                        directory_name="org-" + area_org,
+                                        agreement_areas=[area])
+            for area_org, area in (("clinic", "clinics"), ("employment", "employment"),
+                                   ("housing", "housing"))}
+        yield k

@@ -1,0 +1,62 @@
+"""casework.py - building blocks for the case-work tests: organizations
+with agreements, providers, clients, referrals, made over HTTP as an
+admin or a caseworker would. Each returns the created object (the 201
+body) and fails the test on any other answer."""
+import datetime
+import itertools
+import os
+
+_seq = itertools.count(1)
+
+
+def unique(prefix):
+    """A name no other call returns in this test run."""
+    return "%s %d-%d" % (prefix, os.getpid(), next(_seq))
+
+
+def today():
+    return datetime.date.today().isoformat()
+
+
+def days_from_today(n):
+    return (datetime.date.today() + datetime.timedelta(days=n)).isoformat()
+
+
+def created(r, what):
+    assert r.status == 201, "%s: %s %r" % (what, r.status, r.body)
+    return r.body
+
+
+def make_org(k, name=None, kind="ngo", region="baku", directory_name=None,
+             agreement_areas=None):
+    body = {"name": name or unique("Org"), "kind": kind, "region": region}
+    if directory_name:
+        body["directory_name"] = directory_name
+    org = created(k.post("/api/v1/organizations", json_body=body, token=k.staff.admin),
+                  "organization")
+    if agreement_areas:
+        r = k.request("PUT", "/api/v1/organizations/%s/agreement" % org["id"],
+                      json_body={"valid_from": days_from_today(-30),
+                                 "valid_to": days_from_today(365),
+                                 "areas": list(agreement_areas)},
+                      token=k.staff.admin)
+        assert r.status == 200, (r.status, r.body)
+        org = r.body
+    return org
+
+
+WEEKDAYS = {"days": ["mo", "tu", "we", "th", "fr"], "open": "09:00", "close": "13:00"}
+
+
+def provider_body(org, area="clinics", region="baku", **kw):
+    body = {"name": unique("Provider"), "area": area, "organization": org["id"],
+            "region": region, "address": "Nizami küç. 1", "languages": ["az", "ru"],
+            "timezone": "Asia/Baku", "slot_minutes": 30, "capacity": 1,
+            "hours": [WEEKDAYS], "closed": []}
+    body.update(kw)
+    return body
+
+
+def make_provider(k, org, area="clinics", region="baku", **kw):
+    return created(k.post("/api/v1/providers", json_body=provider_body(org, area, region, **kw),
+                          token=k.staff.admin), "provider")
