@@ -28,6 +28,7 @@ declare -A sources=(
 	[fields]="$root/core/fields-check.c $root/core/text.c"
 	[addr]="$root/core/http-router.c"
 	[headers]="$root/core/token.c $root/core/timefmt.c $root/core/fields-check.c $root/core/text.c"
+	[fold]="$root/core/text-fold.c"
 )
 # libconfig 1.5 itself leaks on malformed files in more than one place
 # (lsan.supp lists the two found): leak reports from fuzz-conf would be
@@ -37,11 +38,11 @@ declare -A sources=(
 declare -A lsan=([conf]=":detect_leaks=0")
 # Inputs per target in the fixed-seed run: about 10-20 s each here.
 declare -A runs=([body]=3000000 [router]=3000000 [conf]=12000 [fields]=2000000
-	[addr]=3000000 [headers]=3000000)
+	[addr]=3000000 [headers]=3000000 [fold]=2000000)
 
 cases=""
 failed=0
-for t in body router conf fields addr headers; do
+for t in body router conf fields addr headers fold; do
 	bin="$out/fuzz-$t"
 	corpus="$out/corpus-$t"
 	# The fixed run starts from the committed seeds alone, so it repeats.
