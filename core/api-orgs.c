@@ -123,7 +123,7 @@ api_org_create(struct request *r)
 		reply_problem(r, 500, "out of memory");
 		return;
 	}
-	time_format_ms(now_us() / 1000, at, sizeof(at));
+	time_format_ms(wall_ms(), at, sizeof(at));
 	c->r = r;
 	c->doc = json_deep_copy(r->body);
 	json_object_set_new(c->doc, "id", json_string(id));
@@ -286,7 +286,7 @@ agreement_read(struct doc *docs, size_t n, void *arg)
 		free(a);
 		return;
 	}
-	time_format_ms(now_us() / 1000, at, sizeof(at));
+	time_format_ms(wall_ms(), at, sizeof(at));
 	a->doc = json_deep_copy(docs[0].doc);
 	agreement = json_deep_copy(r->body);
 	json_object_set_new(agreement, "recorded_by", json_string(r->uid));

@@ -135,7 +135,7 @@ api_provider_create(struct request *r)
 		reply_problem(r, 500, "out of memory");
 		return;
 	}
-	time_format_ms(now_us() / 1000, at, sizeof(at));
+	time_format_ms(wall_ms(), at, sizeof(at));
 	c->r = r;
 	c->doc = json_deep_copy(r->body);
 	json_object_set_new(c->doc, "id", json_string(id));

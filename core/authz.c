@@ -67,11 +67,21 @@ authz_org_visible(const struct request *r, const char *org_id)
 }
 
 static void
-run_handler(struct request *r)
+run_now(struct request *r)
 {
 	log_set_request(r->id);
 	request_run(r);
 	log_set_request(NULL);
+}
+
+/* Writes with a body honour Idempotency-Key (idempotency.c). */
+static void
+run_handler(struct request *r)
+{
+	if (r->match.route->flags & ROUTE_JSON_BODY)
+		idem_begin(r, run_now);
+	else
+		run_now(r);
 }
 
 /* A provider's organization in the directory (its staff's `o`) is

@@ -149,6 +149,7 @@ request_free(struct request *r)
 	json_decref(r->body);
 	json_decref(r->user);
 	query_free(r);
+	idem_free(r);
 	explicit_bzero(r->token, sizeof(r->token));
 	free(r->uri);
 	free(r);
@@ -194,6 +195,7 @@ reply_bytes(struct request *r, int status, const char *content_type,
 	} else if (len) {
 		evbuffer_add(out, data, len);
 	}
+	idem_finish(r, status, content_type, data, len);
 	request_finish(r, status, len);
 	http_server_send(http, req, status, http_reason(status));
 }
@@ -287,7 +289,14 @@ void
 reply_problem_errors(struct request *r, int status, const char *detail,
     const struct errlist *errs)
 {
-	json_t *p = problem_new(status, detail, errs);
+	reply_json_problem(r, status, problem_new(status, detail, errs));
+}
+
+/* Sends a problem document built by problem_new (the reference is
+ * taken), for problems that carry members of their own. */
+void
+reply_json_problem(struct request *r, int status, json_t *p)
+{
 	char *text = p ? json_dumps(p, JSON_COMPACT) : NULL;
 
 	json_decref(p);

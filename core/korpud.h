@@ -259,6 +259,7 @@ void tx_free(struct tx *t);
 int tx_key(struct tx *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void tx_rev(struct tx *t, int k, long long rev);
 void tx_absent(struct tx *t, int k);
+void tx_eq(struct tx *t, int k, const char *value);
 void tx_doc(struct tx *t, int k, const json_t *doc);
 void tx_set(struct tx *t, int k, const char *value);
 void tx_del(struct tx *t, int k);
@@ -308,6 +309,27 @@ size_t provider_check(const json_t *body, int partial, const struct conf *conf,
     const struct plugin_set *plugins, struct errlist *errs);
 #define PROVIDER_TIMEZONE_DEFAULT "Asia/Baku"
 
+/* client-check.c: a client's record and its search keys. */
+extern const struct bfield client_spec[];
+int regno_normalize(const char *s, char *out, size_t len);
+size_t client_check(const json_t *body, int partial, const struct conf *conf,
+    struct errlist *errs);
+json_t *client_name_keys(const json_t *client);
+
+/* referral-states.c: the referral state machine. */
+#define REFERRAL_BY_PROVIDER	0x1
+#define REFERRAL_BY_CASEWORKER	0x2
+#define REFERRAL_BY_SERVER	0x4
+enum move_check { MOVE_OK, MOVE_ILLEGAL, MOVE_FORBIDDEN, MOVE_NEEDS_NOTE };
+const char *const *referral_states(void);
+int referral_state_known(const char *s);
+int referral_state_open(const char *s);
+enum move_check referral_move_check(const char *from, const char *to, unsigned actor,
+    int has_note);
+
+/* client-view.c: the part of a client's record a reader may see. */
+json_t *client_view(const json_t *client, int org_scoped, const char *area);
+
 /* fields-check.c: a referral's "fields" against an area's field table. */
 int fields_check(const struct korpu_field *table, const json_t *fields, struct errlist *errs);
 int date_valid(const char *s);
@@ -323,6 +345,8 @@ struct server {
 	struct reload *reload;
 	struct ldap_pool *ldap;
 	struct audit *audit;
+	struct relay *relay;		/* events-relay.c */
+	struct expiry *expiry;		/* referral-expiry.c */
 	int stopping;
 	int foreground;
 };
@@ -335,6 +359,14 @@ void reload_apply(struct server *srv, struct conf *next);
 
 /* shutdown.c */
 void shutdown_begin(struct server *srv);
+void jobs_stop(struct server *srv);
+
+/* events-relay.c and referral-expiry.c: background work on the loop. */
+struct relay *relay_start(struct server *srv);
+void relay_stop(struct relay *rl);
+void events_kick(struct server *srv);
+struct expiry *expiry_start(struct server *srv);
+void expiry_stop(struct expiry *e);
 
 /* redis-link.c: the one hiredis async connection, its reconnects and the
  * per-command timeouts Debian's hiredis 0.14 lacks. */
@@ -353,6 +385,7 @@ int redis_call(struct redis_link *l, redis_cb cb, void *arg, int argc,
 enum script_id {
 	SCRIPT_SCHEMA, SCRIPT_SESSION_CREATE, SCRIPT_SESSION_TOUCH,
 	SCRIPT_LOGIN_RESERVE, SCRIPT_LOGIN_FAILED, SCRIPT_LOGIN_SETTLE, SCRIPT_APPLY,
+	SCRIPT_IDEM_BEGIN, SCRIPT_IDEM_FINISH,
 	SCRIPT_COUNT
 };
 struct script {
@@ -376,6 +409,8 @@ extern const char embedded_lua_login_reserve[];
 extern const char embedded_lua_login_settle[];
 extern const char embedded_lua_login_failed[];
 extern const char embedded_lua_apply[];
+extern const char embedded_lua_idem_begin[];
+extern const char embedded_lua_idem_finish[];
 
 /* http-server.c: listeners, connection cap, dispatch, drain. */
 struct http_server *http_server_new(struct server *srv, struct errlist *errs);
@@ -465,6 +500,7 @@ void reply_problem(struct request *r, int status, const char *detail);
 void reply_problem_errors(struct request *r, int status, const char *detail,
     const struct errlist *errs);
 void reply_unavailable(struct request *r, const char *what, int retry_after_s);
+void reply_json_problem(struct request *r, int status, json_t *problem);
 json_t *problem_new(int status, const char *detail, const struct errlist *errs);
 const char *http_reason(int status);
 int64_t now_us(void);
@@ -479,10 +515,17 @@ void query_free(struct request *r);
 int query_list(struct request *r, long *limit, const char **cursor);
 json_t *list_envelope(json_t *items, const char *next_cursor);
 
+/* idempotency.c: the Idempotency-Key header on writes. */
+typedef void (*idem_proceed_fn)(struct request *r);
+void idem_begin(struct request *r, idem_proceed_fn proceed);
+void idem_finish(struct request *r, int status, const char *ctype, const char *data, size_t len);
+void idem_free(struct request *r);
+
 /* timefmt.c */
 void time_format_ms(int64_t ms, char *buf, size_t len);
 void time_format_s(int64_t secs, char *buf, size_t len);
 int time_parse(const char *s, int64_t *ms);
+int64_t wall_ms(void);
 
 /* session.c */
 #define SESSION_COOKIE "korpu_session"
@@ -535,6 +578,26 @@ void api_org_list(struct request *r);
 void api_org_get(struct request *r);
 void api_org_agreement(struct request *r);
 const char *org_agreement_problem(const json_t *org, const char *area, const char *today);
+void api_client_create(struct request *r);
+void api_client_get(struct request *r);
+void api_client_patch(struct request *r);
+void api_client_search(struct request *r);
+int client_key(struct request *r, const char *id, char *key, size_t len);
+typedef int (*client_change_fn)(struct request *r, json_t *doc, void *arg);
+void client_edit(struct request *r, const char *id, const char *action, client_change_fn change,
+    void *arg);
+void api_consent_put(struct request *r);
+void api_household_create(struct request *r);
+void api_household_get(struct request *r);
+void api_referral_create(struct request *r);
+void api_referral_get(struct request *r);
+void api_referral_list(struct request *r);
+void api_referral_transition(struct request *r);
+int referral_key(struct request *r, const char *id, char *key, size_t len);
+int referral_visible(const struct request *r, const json_t *ref);
+json_t *referral_moved(const json_t *before, const char *to, const char *actor,
+    const char *note);
+void referral_move_tx(struct tx *t, const json_t *before, long long rev, const json_t *after);
 void api_provider_create(struct request *r);
 void api_provider_list(struct request *r);
 void api_provider_get(struct request *r);

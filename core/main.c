@@ -107,6 +107,7 @@ server_cleanup(struct server *srv)
 	/* Whatever still waits on a worker or on Redis is answered or freed
 	 * first, while everything it may touch (plugins, evhttp, the audit
 	 * file) still exists. */
+	jobs_stop(srv);
 	ldap_pool_free(srv->ldap);
 	srv->ldap = NULL;
 	redis_link_free(srv->redis);
@@ -169,6 +170,12 @@ server_start(struct server *srv, int foreground, struct errlist *errs)
 	if (srv->http == NULL)
 		return -1;
 	redis_link_start(srv->redis);
+	srv->relay = relay_start(srv);
+	srv->expiry = expiry_start(srv);
+	if (srv->relay == NULL || srv->expiry == NULL) {
+		errlist_add(errs, "korpud", "out of memory");
+		return -1;
+	}
 	return 0;
 }
 

@@ -277,10 +277,12 @@ static int
 host_emit_event(struct korpu_plugin_ctx *ctx, const char *type, const char *id,
     const char *provider_id)
 {
-	char key[96], at[32];
+	char key[96], at[32], event[ID_MAX];
 	struct timespec ts;
 
-	if (type == NULL || id == NULL)
+	/* Relayed events carry their outbox id; a plugin's own get a fresh
+	 * id, so partners dedupe every event the same way. */
+	if (type == NULL || id == NULL || id_new(event, sizeof(event), NULL) < 0)
 		return -1;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	snprintf(key, sizeof(key), "korpu:events:{%s}", ctx->plugin->name);
@@ -288,7 +290,7 @@ host_emit_event(struct korpu_plugin_ctx *ctx, const char *type, const char *id,
 	{
 		const char *argv[] = { "XADD", key, "MAXLEN", "~", "1000000", "*",
 		    "type", type, "id", id, "at", at, "area", ctx->plugin->name,
-		    "provider_id", provider_id ? provider_id : "" };
+		    "provider_id", provider_id ? provider_id : "", "event", event };
 		return redis_call(ctx->srv->redis, event_stored, NULL,
 		    (int)(sizeof(argv) / sizeof(argv[0])), argv, NULL);
 	}

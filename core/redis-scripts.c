@@ -23,6 +23,8 @@ struct script redis_scripts[SCRIPT_COUNT] = {
 	[SCRIPT_LOGIN_FAILED] = { "login_failed", embedded_lua_login_failed, "" },
 	[SCRIPT_LOGIN_SETTLE] = { "login_settle", embedded_lua_login_settle, "" },
 	[SCRIPT_APPLY] = { "apply", embedded_lua_apply, "" },
+	[SCRIPT_IDEM_BEGIN] = { "idem_begin", embedded_lua_idem_begin, "" },
+	[SCRIPT_IDEM_FINISH] = { "idem_finish", embedded_lua_idem_finish, "" },
 };
 
 struct script_call {

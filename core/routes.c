@@ -13,6 +13,9 @@
 #define PUBLIC	ROUTE_PUBLIC
 #define ANY	ROLES_STAFF
 #define ADMIN	ROLE_ADMIN
+#define CASE	ROLE_CASEWORKER
+#define PROV	ROLE_PROVIDER
+#define READ	ROLE_SUPERVISOR		/* reads everything */
 
 const struct route routes[] = {
 	/* method, path, handler, flags, who may call it */
@@ -25,6 +28,22 @@ const struct route routes[] = {
 	{ EVHTTP_REQ_GET, "/api/v1/areas", api_areas_list, 0, ANY },
 	{ EVHTTP_REQ_POST, "/api/v1/areas/{name}/check", api_area_check, JSON, ANY },
 	{ EVHTTP_REQ_GET, "/api/v1/audit", api_audit, 0, ADMIN },
+
+	/* clients: the migration service's staff, never a provider */
+	{ EVHTTP_REQ_GET, "/api/v1/clients", api_client_search, 0, CASE | READ },
+	{ EVHTTP_REQ_POST, "/api/v1/clients", api_client_create, JSON, CASE },
+	{ EVHTTP_REQ_GET, "/api/v1/clients/{id}", api_client_get, 0, CASE | READ },
+	{ EVHTTP_REQ_PATCH, "/api/v1/clients/{id}", api_client_patch, JSON, CASE },
+	{ EVHTTP_REQ_PUT, "/api/v1/clients/{id}/consent/{area}", api_consent_put, JSON, CASE },
+	{ EVHTTP_REQ_POST, "/api/v1/households", api_household_create, JSON, CASE },
+	{ EVHTTP_REQ_GET, "/api/v1/households/{id}", api_household_get, 0, CASE | READ },
+
+	/* referrals: providers see their own organization's (authz_org_visible) */
+	{ EVHTTP_REQ_GET, "/api/v1/referrals", api_referral_list, 0, CASE | PROV | READ },
+	{ EVHTTP_REQ_POST, "/api/v1/referrals", api_referral_create, JSON, CASE },
+	{ EVHTTP_REQ_GET, "/api/v1/referrals/{id}", api_referral_get, 0, CASE | PROV | READ },
+	{ EVHTTP_REQ_POST, "/api/v1/referrals/{id}/transition", api_referral_transition, JSON,
+	  CASE | PROV },
 
 	/* the directory */
 	{ EVHTTP_REQ_GET, "/api/v1/organizations", api_org_list, 0, ANY },

@@ -42,6 +42,16 @@ drain_expired(evutil_socket_t fd, short what, void *arg)
 	drained(srv);
 }
 
+/* Background work (events relay, referral expiry) stops first. */
+void
+jobs_stop(struct server *srv)
+{
+	relay_stop(srv->relay);
+	srv->relay = NULL;
+	expiry_stop(srv->expiry);
+	srv->expiry = NULL;
+}
+
 void
 shutdown_begin(struct server *srv)
 {
@@ -56,6 +66,7 @@ shutdown_begin(struct server *srv)
 		return;
 	}
 	srv->stopping = 1;
+	jobs_stop(srv);		/* no new background work while draining */
 	log_info("shutdown: no longer accepting; draining %u request(s)",
 	    http_server_inflight(srv->http));
 	http_server_stop_accepting(srv->http);

@@ -189,7 +189,8 @@ rpage_ids(redisReply *reply, void *arg)
 	long want = p->limit - (long)json_array_size(p->items);
 	size_t n;
 
-	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
+	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
+	    p->region >= p->srv->conf->regions.n) {	/* (a reload dropped the region) */
 		rpage_end(p, 0, NULL);
 		return;
 	}

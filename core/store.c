@@ -106,6 +106,7 @@ tx_key(struct tx *t, const char *fmt, ...)
 
 void tx_rev(struct tx *t, int k, long long rev) { push(t, "REV"); pushf(t, "%d", k); pushf(t, "%lld", rev); }
 void tx_absent(struct tx *t, int k) { push(t, "ABSENT"); pushf(t, "%d", k); }
+void tx_eq(struct tx *t, int k, const char *v) { push(t, "EQ"); pushf(t, "%d", k); push(t, v); }
 void tx_set(struct tx *t, int k, const char *v) { push(t, "SET"); pushf(t, "%d", k); push(t, v); }
 void tx_del(struct tx *t, int k) { push(t, "DEL"); pushf(t, "%d", k); }
 void tx_zrem(struct tx *t, int k, const char *m) { push(t, "ZREM"); pushf(t, "%d", k); push(t, m); }
@@ -153,7 +154,7 @@ tx_event(struct tx *t, const char *type, const char *id, const char *area,
 	int k = tx_key(t, "outbox");
 	char at[40];
 
-	time_format_ms(now_us() / 1000, at, sizeof(at));
+	time_format_ms(wall_ms(), at, sizeof(at));
 	push(t, "XADD");
 	pushf(t, "%d", k);
 	push(t, "5");

@@ -108,3 +108,14 @@ time_parse(const char *s, int64_t *ms)
 	*ms = ((int64_t)timegm(&tm) - sign * (oh * 3600 + om * 60)) * 1000 + frac;
 	return 0;
 }
+
+/* The wall clock in milliseconds: for times that are stored or shared
+ * between instances (durations use now_us, which is monotonic). */
+int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

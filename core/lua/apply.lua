@@ -6,6 +6,7 @@
 -- ARGV is a flat list of operations; each starts with its name:
 --   REV k rev         KEYS[k] is a document hash at revision rev (0: absent)
 --   ABSENT k          KEYS[k] does not exist
+--   EQ k value        KEYS[k] is a string holding value
 --   DOC k json        store a document: HSET doc json, rev+1
 --   SET k value       plain string (unique indexes)
 --   DEL k
@@ -14,7 +15,7 @@
 --   XADD k n f1 v1 .. fn vn   (stream trimmed to about a million entries)
 -- Returns {"ok"}, or {"conflict", k, current} for the first failed check
 -- (current: the document's revision, or the unique key's value).
-local arity = { REV = 2, ABSENT = 1, DOC = 2, SET = 2, DEL = 1, ZADD = 3,
+local arity = { REV = 2, ABSENT = 1, EQ = 2, DOC = 2, SET = 2, DEL = 1, ZADD = 3,
   ZREM = 2, ZINCRBY = 3, HSET = 3 }
 
 local ops = {}
@@ -48,6 +49,9 @@ for _, op in ipairs(ops) do
       if t == 'string' then v = redis.call('GET', KEYS[k]) end
       return { 'conflict', k, v }
     end
+  elseif op.name == 'EQ' then
+    local v = redis.call('GET', KEYS[k])
+    if v ~= op[2] then return { 'conflict', k, v or '' } end
   end
 end
 

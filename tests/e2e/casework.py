@@ -60,3 +60,24 @@ def provider_body(org, area="clinics", region="baku", **kw):
 def make_provider(k, org, area="clinics", region="baku", **kw):
     return created(k.post("/api/v1/providers", json_body=provider_body(org, area, region, **kw),
                           token=k.staff.admin), "provider")
+
+
+def client_body(region="baku", **kw):
+    body = {"registration_no": "AZ-%d-%d" % (os.getpid(), next(_seq)),
+            "given_name": "Ayşə", "family_name": "Məmmədova", "birth_date": "1990-04-12",
+            "sex": "female", "languages": ["az", "ru"], "needs_interpreter": False,
+            "phone": "+994 50 123 45 67", "region": region, "vulnerabilities": []}
+    body.update(kw)
+    return body
+
+
+def make_client(k, region="baku", token=None, **kw):
+    return created(k.post("/api/v1/clients", json_body=client_body(region, **kw),
+                          token=token or k.staff.caseworker), "client")
+
+
+def give_consent(k, client, area, service=True, share=True):
+    r = k.request("PUT", "/api/v1/clients/%s/consent/%s" % (client["id"], area),
+                  json_body={"service": service, "share": share}, token=k.staff.caseworker)
+    assert r.status == 200, (r.status, r.body)
+    return r.body

@@ -1,0 +1,492 @@
+/*
+ * api-referrals.c - POST /api/v1/referrals: a caseworker refers a client
+ * to a service area. In order:
+ *
+ *   1. the body, and the area's field table (fields-check.c);
+ *   2. the client: it exists, and consented to this area's service and
+ *      to sharing their data with its provider;
+ *   3. the area's plugin: its own rules on the fields and the client's
+ *      eligibility (422 with every problem at once);
+ *   4. the provider: the one named, or the one routing picks (the
+ *      plugin's route hook, else the provider of the area in the client's
+ *      region with the fewest open referrals);
+ *   5. the provider's organization has a data-sharing agreement valid
+ *      today for the area (409 otherwise: nothing is queued);
+ *   6. one atomic write: the referral, its indexes, the provider's load,
+ *      the answer deadline and the partner event; it also checks that the
+ *      client's record (its consent) did not change since step 2.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hiredis/hiredis.h>
+
+#include "korpud.h"
+#include "plugin-host.h"
+
+#define ROUTE_CANDIDATES 20
+
+static const char *const priorities[] = { "routine", "urgent", NULL };
+
+static const struct bfield referral_spec[] = {
+	{ "client_id", BF_STRING, BF_REQUIRED, ID_MAX, NULL, 0, 0, 0 },
+	{ "area", BF_STRING, BF_REQUIRED, 32, NULL, 0, 0, 0 },
+	{ "provider_id", BF_STRING, BF_NULLABLE, ID_MAX, NULL, 0, 0, 0 },
+	{ "priority", BF_STRING, 0, 10, priorities, 0, 0, 0 },
+	{ "reason", BF_TEXT, BF_REQUIRED, 2000, NULL, 0, 0, 0 },
+	{ "fields", BF_OBJECT, 0, 0, NULL, 0, 0, 0 },
+	{ NULL, 0, 0, 0, NULL, 0, 0, 0 }
+};
+
+struct referral_create {
+	struct request *r;
+	const struct plugin *plugin;
+	json_t *client;
+	long long client_rev;
+	json_t *provider;
+	json_t *doc;
+	char region[40];
+	char provider_id[ID_MAX];
+	struct korpu_route route;
+	json_t *candidates;		/* default routing: provider docs, least loaded first */
+	size_t candidate;
+	char **keys;
+	size_t nkeys;
+};
+
+static void
+keys_free(struct referral_create *c)
+{
+	for (size_t i = 0; c->keys && i < c->nkeys; i++)
+		free(c->keys[i]);
+	free(c->keys);
+	c->keys = NULL;
+	c->nkeys = 0;
+}
+
+static void
+create_free(struct referral_create *c)
+{
+	keys_free(c);
+	json_decref(c->client);
+	json_decref(c->provider);
+	json_decref(c->doc);
+	json_decref(c->candidates);
+	free(c);
+}
+
+static void
+fail_unavailable(struct referral_create *c, const char *what)
+{
+	reply_unavailable(c->r, what, 1);
+	create_free(c);
+}
+
+static void
+fail_422(struct referral_create *c, const char *field, const char *message)
+{
+	struct errlist errs = { 0 };
+
+	errlist_add(&errs, field, "%s", message);
+	reply_problem_errors(c->r, 422, "the referral cannot be made", &errs);
+	errlist_free(&errs);
+	create_free(c);
+}
+
+static void
+today(char out[11])
+{
+	char at[40];
+
+	time_format_ms(wall_ms(), at, sizeof(at));
+	snprintf(out, 11, "%.10s", at);
+}
+
+/* ---- 6. the write ---- */
+
+static void
+referral_written(const struct tx_result *res, void *arg)
+{
+	struct referral_create *c = arg;
+	struct request *r = c->r;
+
+	if (res->status == TX_OK) {
+		audit_record(r->srv, r, r->uid, "referral.create", "ok",
+		    json_pack("{s:O, s:O}", "referral_id", json_object_get(c->doc, "id"),
+		    "client_id", json_object_get(c->doc, "client_id")));
+		events_kick(r->srv);
+		reply_json(r, 201, json_incref(c->doc));
+	} else if (res->status == TX_CONFLICT) {
+		reply_problem(r, 409, "the client's record changed while the referral was made "
+		    "(perhaps their consent); look again and retry");
+	} else {
+		reply_unavailable(r, "redis: the referral could not be stored", 1);
+	}
+	create_free(c);
+}
+
+static void
+referral_write(struct referral_create *c)
+{
+	struct request *r = c->r;
+	const char *area = c->plugin->name;
+	const char *client_id = json_string_value(json_object_get(c->client, "id"));
+	const char *org = json_string_value(json_object_get(c->provider, "organization"));
+	char id[ID_MAX], at[40], deadline[40], tag[48];
+	int64_t now = wall_ms();
+	int64_t due = now + conf_answer_deadline_hours(r->srv->conf, area) * 3600 * 1000;
+	const json_t *hh = json_object_get(c->client, "household_id");
+	json_t *fields;
+	struct tx *t;
+	int k;
+
+	if (id_new(id, sizeof(id), c->region) < 0) {
+		fail_unavailable(c, "out of randomness");
+		return;
+	}
+	time_format_ms(now, at, sizeof(at));
+	time_format_ms(due, deadline, sizeof(deadline));
+	fields = json_object_get(r->body, "fields");
+	c->doc = json_pack("{s:s, s:s, s:O, s:s, s:s, s:s, s:s, s:s, s:O, s:o, s:s,"
+	    " s:s, s:s, s:s, s:s, s:[{s:n, s:s, s:s, s:s, s:n}]}",
+	    "id", id, "client_id", client_id, "household_id", hh ? hh : json_null(),
+	    "area", area, "provider_id", c->provider_id, "organization", org ? org : "",
+	    "region", c->region,
+	    "priority", json_string_value(json_object_get(r->body, "priority")) ?: "routine",
+	    "reason", json_object_get(r->body, "reason"),
+	    "fields", fields ? json_incref(fields) : json_object(),
+	    "status", "sent", "created_at", at, "created_by", r->uid, "updated_at", at,
+	    "deadline_at", deadline,
+	    "history", "from", "to", "sent", "at", at, "actor", r->uid, "note");
+	if (c->doc == NULL) {
+		fail_unavailable(c, "out of memory");
+		return;
+	}
+	snprintf(tag, sizeof(tag), "r:%s", c->region);
+	t = tx_new(tag);
+	k = tx_key(t, "referral:%s", id);
+	tx_rev(t, tx_key(t, "client:%s", client_id), c->client_rev);
+	tx_absent(t, k);
+	tx_doc(t, k, c->doc);
+	tx_zadd(t, tx_key(t, "referrals"), 0, id);
+	tx_zadd(t, tx_key(t, "referrals:client:%s", client_id), 0, id);
+	tx_zadd(t, tx_key(t, "referrals:provider:%s", c->provider_id), 0, id);
+	tx_zadd(t, tx_key(t, "referrals:org:%s", org ? org : ""), 0, id);
+	tx_zadd(t, tx_key(t, "referrals:area:%s", area), 0, id);
+	tx_zincrby(t, tx_key(t, "load:%s", area), 1, c->provider_id);
+	tx_zadd(t, tx_key(t, "deadlines"), (double)due, id);
+	tx_event(t, "referral.sent", id, area, c->provider_id);
+	if (tx_run(t, r->srv, referral_written, c) < 0)
+		fail_unavailable(c, "redis: the referral could not be stored");
+}
+
+/* ---- 4 and 5. the provider and its organization's agreement ---- */
+
+static void
+org_read(struct doc *docs, size_t n, void *arg)
+{
+	struct referral_create *c = arg;
+	const char *why;
+	char day[11], msg[200];
+
+	(void)n;
+	keys_free(c);
+	if (docs == NULL) {
+		fail_unavailable(c, "redis: the provider's organization cannot be read right now");
+		return;
+	}
+	today(day);
+	why = docs[0].doc ? org_agreement_problem(docs[0].doc, c->plugin->name, day) :
+	    "does not exist";
+	if (why) {
+		snprintf(msg, sizeof(msg), "provider_id: the provider's organization %s; "
+		    "no referral or client data is sent to it", why);
+		audit_record(c->r->srv, c->r, c->r->uid, "referral.create", "no_agreement",
+		    json_pack("{s:O, s:s}", "client_id", json_object_get(c->client, "id"),
+		    "provider_id", c->provider_id));
+		reply_problem(c->r, 409, msg);
+		create_free(c);
+		return;
+	}
+	referral_write(c);
+}
+
+static void
+provider_read(struct doc *docs, size_t n, void *arg)
+{
+	struct referral_create *c = arg;
+	const char *area, *region, *org;
+	char key[160];
+	const char *keys[] = { key };
+
+	(void)n;
+	keys_free(c);
+	if (docs == NULL) {
+		fail_unavailable(c, "redis: the provider cannot be read right now");
+		return;
+	}
+	if (docs[0].doc == NULL) {
+		fail_422(c, "provider_id", "is not a provider of the directory");
+		return;
+	}
+	area = json_string_value(json_object_get(docs[0].doc, "area"));
+	region = json_string_value(json_object_get(docs[0].doc, "region"));
+	org = json_string_value(json_object_get(docs[0].doc, "organization"));
+	if (area == NULL || strcmp(area, c->plugin->name) != 0) {
+		fail_422(c, "provider_id", "provides another service area");
+		return;
+	}
+	if (region == NULL || strcmp(region, c->region) != 0) {
+		fail_422(c, "provider_id", "is in another region than the client; clients are "
+		    "referred within their region");
+		return;
+	}
+	c->provider = json_incref(docs[0].doc);
+	snprintf(key, sizeof(key), "korpu:{dir}:org:%s", org ? org : "-");
+	if (store_fetch(c->r->srv, keys, 1, org_read, c) < 0)
+		fail_unavailable(c, "redis: the provider's organization cannot be read right now");
+}
+
+static void
+provider_chosen(struct referral_create *c, const char *provider_id)
+{
+	char key[160];
+	const char *keys[] = { key };
+
+	if (provider_id == NULL || !id_valid(provider_id, 1) ||
+	    strcmp(id_region(provider_id), c->region) != 0) {
+		if (provider_id)
+			fail_422(c, "provider_id", "is not a provider in the client's region");
+		else
+			fail_422(c, "provider_id", "no provider of this area in the client's region "
+			    "can take the referral; name one");
+		return;
+	}
+	snprintf(c->provider_id, sizeof(c->provider_id), "%s", provider_id);
+	key_region(key, sizeof(key), c->region, "provider", provider_id);
+	if (store_fetch(c->r->srv, keys, 1, provider_read, c) < 0)
+		fail_unavailable(c, "redis: the provider cannot be read right now");
+}
+
+/* Default routing: the least loaded provider whose organization has an
+ * agreement for the area. Candidates' organizations are read together. */
+static void
+candidate_orgs_read(struct doc *docs, size_t n, void *arg)
+{
+	struct referral_create *c = arg;
+	char day[11];
+
+	keys_free(c);
+	if (docs == NULL) {
+		fail_unavailable(c, "redis: providers cannot be read right now");
+		return;
+	}
+	today(day);
+	for (size_t i = 0; i < n; i++) {
+		if (docs[i].doc && org_agreement_problem(docs[i].doc, c->plugin->name, day) == NULL) {
+			json_t *p = json_array_get(c->candidates, i);
+			provider_chosen(c, json_string_value(json_object_get(p, "id")));
+			return;
+		}
+	}
+	audit_record(c->r->srv, c->r, c->r->uid, "referral.create", "no_agreement",
+	    json_pack("{s:O}", "client_id", json_object_get(c->client, "id")));
+	reply_problem(c->r, 409, "no provider of this area in the client's region belongs to an "
+	    "organization with a data-sharing agreement valid today");
+	create_free(c);
+}
+
+static void
+candidates_read(struct doc *docs, size_t n, void *arg)
+{
+	struct referral_create *c = arg;
+
+	keys_free(c);
+	if (docs == NULL) {
+		fail_unavailable(c, "redis: providers cannot be read right now");
+		return;
+	}
+	c->candidates = json_array();
+	c->keys = calloc(n + 1, sizeof(char *));
+	for (size_t i = 0; c->keys && i < n; i++) {
+		const char *org = json_string_value(json_object_get(docs[i].doc, "organization"));
+		if (docs[i].doc == NULL || org == NULL)
+			continue;
+		json_array_append(c->candidates, docs[i].doc);
+		if (asprintf(&c->keys[c->nkeys], "korpu:{dir}:org:%s", org) < 0)
+			break;
+		c->nkeys++;
+	}
+	if (c->keys == NULL || c->nkeys != json_array_size(c->candidates)) {
+		fail_unavailable(c, "out of memory");
+		return;
+	}
+	if (store_fetch(c->r->srv, (const char *const *)c->keys, c->nkeys,
+	    candidate_orgs_read, c) < 0)
+		fail_unavailable(c, "redis: providers cannot be read right now");
+}
+
+static void
+least_loaded(redisReply *reply, void *arg)
+{
+	struct referral_create *c = arg;
+
+	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
+		fail_unavailable(c, "redis: providers cannot be read right now");
+		return;
+	}
+	c->keys = calloc(reply->elements + 1, sizeof(char *));
+	for (size_t i = 0; c->keys && i < reply->elements; i++) {
+		char key[160];
+		key_region(key, sizeof(key), c->region, "provider", reply->element[i]->str);
+		if ((c->keys[c->nkeys] = strdup(key)) == NULL)
+			break;
+		c->nkeys++;
+	}
+	if (c->keys == NULL || c->nkeys != reply->elements) {
+		fail_unavailable(c, "out of memory");
+		return;
+	}
+	if (store_fetch(c->r->srv, (const char *const *)c->keys, c->nkeys, candidates_read, c) < 0)
+		fail_unavailable(c, "redis: providers cannot be read right now");
+}
+
+static void
+route_default(struct referral_create *c)
+{
+	char key[128], count[16];
+
+	snprintf(key, sizeof(key), "korpu:{r:%s}:load:%s", c->region, c->plugin->name);
+	snprintf(count, sizeof(count), "%d", ROUTE_CANDIDATES);
+	{
+		const char *argv[] = { "ZRANGEBYSCORE", key, "-inf", "+inf", "LIMIT", "0", count };
+		if (redis_call(c->r->srv->redis, least_loaded, c, 7, argv, NULL) < 0)
+			fail_unavailable(c, "redis: providers cannot be read right now");
+	}
+}
+
+static void
+plugin_routed(void *arg, const char *provider_id)
+{
+	struct referral_create *c = arg;
+
+	if (provider_id == NULL)
+		route_default(c);
+	else
+		provider_chosen(c, provider_id);
+}
+
+/* ---- 2 and 3. the client, consent, the area's rules ---- */
+
+static void
+client_read(struct doc *docs, size_t n, void *arg)
+{
+	struct referral_create *c = arg;
+	struct request *r = c->r;
+	const char *area = c->plugin->name;
+	const json_t *consent;
+	struct errlist errs = { 0 };
+	int (*validate)(void *, const struct korpu_referral *, struct korpu_errors *);
+	int (*route)(void *, const struct korpu_referral *, struct korpu_route *);
+	struct korpu_referral ref;
+	json_t *view, *fields;
+
+	(void)n;
+	keys_free(c);
+	if (docs == NULL) {
+		fail_unavailable(c, "redis: the client cannot be read right now");
+		return;
+	}
+	if (docs[0].doc == NULL) {
+		fail_422(c, "client_id", "is not a client");
+		return;
+	}
+	c->client = json_incref(docs[0].doc);
+	c->client_rev = docs[0].rev;
+	consent = json_object_get(json_object_get(c->client, "consent"), area);
+	if (!json_is_true(json_object_get(consent, "service")))
+		errlist_add(&errs, "consent.service", "the client has not consented to receive "
+		    "this area's services; record their consent first");
+	if (!json_is_true(json_object_get(consent, "share")))
+		errlist_add(&errs, "consent.share", "the client has not consented to share their "
+		    "data with this area's providers; record their consent first");
+	if (errs.n) {
+		reply_problem_errors(r, 422, "the referral cannot be made", &errs);
+		errlist_free(&errs);
+		create_free(c);
+		return;
+	}
+	/* The plugin sees the referral with the client as its provider
+	 * would: never more than the area needs. */
+	view = client_view(c->client, 1, area);
+	fields = json_object_get(r->body, "fields");
+	ref.doc = json_pack("{s:o, s:o, s:s, s:s}",
+	    "fields", fields ? json_incref(fields) : json_object(), "client", view,
+	    "area", area,
+	    "priority", json_string_value(json_object_get(r->body, "priority")) ?: "routine");
+	validate = PLUGIN_HOOK(c->plugin->desc, validate);
+	if (validate && validate(c->plugin->state, &ref, (struct korpu_errors *)&errs) < 0) {
+		json_decref((json_t *)ref.doc);
+		reply_problem(r, 500, "the area's plugin failed to check the referral");
+		create_free(c);
+		return;
+	}
+	if (errs.n) {
+		json_decref((json_t *)ref.doc);
+		reply_problem_errors(r, 422, "the referral does not meet the area's rules", &errs);
+		errlist_free(&errs);
+		create_free(c);
+		return;
+	}
+	if (json_string_value(json_object_get(r->body, "provider_id"))) {
+		json_decref((json_t *)ref.doc);
+		provider_chosen(c, json_string_value(json_object_get(r->body, "provider_id")));
+		return;
+	}
+	route = PLUGIN_HOOK(c->plugin->desc, route);
+	c->route.done = plugin_routed;
+	c->route.arg = c;
+	if (route == NULL || route(c->plugin->state, &ref, &c->route) < 0)
+		route_default(c);
+	json_decref((json_t *)ref.doc);
+}
+
+void
+api_referral_create(struct request *r)
+{
+	struct errlist errs = { 0 };
+	const char *area = json_string_value(json_object_get(r->body, "area"));
+	const char *client_id = json_string_value(json_object_get(r->body, "client_id"));
+	const struct plugin *p = NULL;
+	struct referral_create *c;
+	char key[160];
+	const char *keys[] = { key };
+
+	body_check(r->body, referral_spec, 0, &errs);
+	if (area && (p = plugins_find(&r->srv->plugins, area)) == NULL)
+		errlist_add(&errs, "area", "is not a service area of this korpu");
+	else if (p && !p->started)
+		errlist_add(&errs, "area", "is not running");
+	if (client_id && (!id_valid(client_id, 1) ||
+	    !conf_region_known(r->srv->conf, id_region(client_id))))
+		errlist_add(&errs, "client_id", "is not a client");
+	if (errs.n == 0)
+		fields_check(p->desc->fields, json_object_get(r->body, "fields"), &errs);
+	if (errs.n) {
+		reply_problem_errors(r, 422, "the referral cannot be made", &errs);
+		errlist_free(&errs);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		reply_problem(r, 500, "out of memory");
+		return;
+	}
+	c->r = r;
+	c->plugin = p;
+	snprintf(c->region, sizeof(c->region), "%s", id_region(client_id));
+	key_region(key, sizeof(key), c->region, "client", client_id);
+	if (store_fetch(r->srv, keys, 1, client_read, c) < 0)
+		fail_unavailable(c, "redis: the client cannot be read right now");
+}
