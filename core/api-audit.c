@@ -41,15 +41,30 @@ stream_id_valid(const char *s)
 	return s[n - 1] != '-';
 }
 
+/* Does the record concern the client: as its one client_id, or among
+ * the client_ids of a list, search or household it answered? */
+static int
+concerns_client(const json_t *rec, const char *id)
+{
+	const json_t *objects = json_object_get(rec, "objects");
+	const char *one = json_string_value(json_object_get(objects, "client_id"));
+	size_t i;
+	json_t *v;
+
+	if (one && strcmp(one, id) == 0)
+		return 1;
+	json_array_foreach(json_object_get(objects, "client_ids"), i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), id) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 matches(const struct audit_query *q, const json_t *rec)
 {
-	const char *client = json_string_value(json_object_get(json_object_get(rec, "objects"),
-	    "client_id"));
-
 	if (q->actor[0] && strcmp(q->actor, json_string_value(json_object_get(rec, "actor")) ?: "") != 0)
 		return 0;
-	if (q->client_id[0] && (client == NULL || strcmp(q->client_id, client) != 0))
+	if (q->client_id[0] && !concerns_client(rec, q->client_id))
 		return 0;
 	return 1;
 }

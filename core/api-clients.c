@@ -346,7 +346,11 @@ edit_written(const struct tx_result *res, void *arg)
 		if (store_fetch(r->srv, keys, 1, edit_read, e) == 0)
 			return;
 	}
-	reply_unavailable(r, "redis: the client could not be changed", 1);
+	if (res->status == TX_CONFLICT)
+		reply_problem(r, 409, "the client's record is being changed by others right now; "
+		    "look again and retry");
+	else
+		reply_unavailable(r, "redis: the client could not be changed", 1);
 	edit_free(e);
 }
 

@@ -8,7 +8,9 @@
  * The same key with another body is 422, and while the first request
  * runs a second one is 409 (as draft-ietf-httpapi-idempotency-key-header
  * says). Answers of 5xx are not kept: the failure was ours, and a retry
- * must run again.
+ * must run again; nor are 409 and 429: a conflict or a throttle is about
+ * that moment, and a retry is a new attempt (a place freed since may be
+ * taken).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,7 +163,8 @@ idem_finish(struct request *r, int status, const char *ctype, const char *data, 
 	snprintf(st, sizeof(st), "%d", status);
 	snprintf(ttl, sizeof(ttl), "%lld", r->srv->conf->referrals.idempotency_hours * 3600000LL);
 	{
-		const char *argv[] = { id->key, status >= 500 ? "drop" : "keep", id->hash, st,
+		int keep = status < 500 && status != 409 && status != 429;
+		const char *argv[] = { id->key, keep ? "keep" : "drop", id->hash, st,
 		    ctype ? ctype : "", ttl, data ? data : "" };
 		size_t lens[] = { strlen(id->key), 4, strlen(id->hash), strlen(st),
 		    ctype ? strlen(ctype) : 0, strlen(ttl), data ? len : 0 };

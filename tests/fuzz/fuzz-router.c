@@ -12,13 +12,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* The handlers are never called here. */
 void api_health(struct request *r) { abort(); }
 void api_ready(struct request *r) { abort(); }
-void api_areas_list(struct request *r) { abort(); }
-void api_area_check(struct request *r) { abort(); }
 void api_openapi(struct request *r) { abort(); }
 void api_login(struct request *r) { abort(); }
 void api_logout(struct request *r) { abort(); }
 void api_me(struct request *r) { abort(); }
+void api_areas_list(struct request *r) { abort(); }
+void api_area_check(struct request *r) { abort(); }
 void api_audit(struct request *r) { abort(); }
+void api_client_search(struct request *r) { abort(); }
+void api_client_create(struct request *r) { abort(); }
+void api_client_get(struct request *r) { abort(); }
+void api_client_patch(struct request *r) { abort(); }
+void api_consent_put(struct request *r) { abort(); }
+void api_household_create(struct request *r) { abort(); }
+void api_household_get(struct request *r) { abort(); }
+void api_referral_list(struct request *r) { abort(); }
+void api_referral_create(struct request *r) { abort(); }
+void api_referral_get(struct request *r) { abort(); }
+void api_referral_transition(struct request *r) { abort(); }
+void api_org_list(struct request *r) { abort(); }
+void api_org_create(struct request *r) { abort(); }
+void api_org_get(struct request *r) { abort(); }
+void api_org_agreement(struct request *r) { abort(); }
+void api_provider_list(struct request *r) { abort(); }
+void api_provider_create(struct request *r) { abort(); }
+void api_provider_get(struct request *r) { abort(); }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
