@@ -70,7 +70,10 @@ build/plain/core/korpud -t -c "$run/korpud.conf"
 echo "== starting korpud on 127.0.0.1:$port (log: $run/korpud.log)"
 build/plain/core/korpud -f -c "$run/korpud.conf" 2>"$run/korpud.log" &
 pids+=($!)
-for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.1; done
+for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break; sleep 0.1; done
+
+echo "== seeding the demo directory and clients"
+/usr/bin/python3 "$root/contrib/demo-seed.py" "http://127.0.0.1:$port"
 
 cat <<MSG
 

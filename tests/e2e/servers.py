@@ -173,7 +173,10 @@ atexit.register(kill_all)
 
 
 def port_is_free(port):
+    """Nothing listens on (or is bound to) 127.0.0.1:port. Connections
+    in TIME_WAIT do not count: the servers bind with SO_REUSEADDR too."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         s.bind(("127.0.0.1", port))
         return True

@@ -77,6 +77,14 @@ def test_demo_command_runs_and_cleans_up(tmp_path):
         assert "http://127.0.0.1:%d/" % port in text, text
         r = http_request(port, "GET", "/ready")
         assert r.status == 200, r
+        assert "demo-seed: 5 new organizations" in text, text
+        # the seeded directory: the clinic's staff see their own provider
+        r = http_request(port, "POST", "/api/v1/login",
+                         json_body={"username": "arzayeva", "password": "aynur-demo-2026"})
+        assert r.status == 200, r
+        r = http_request(port, "GET", "/api/v1/providers",
+                         headers={"Authorization": "Bearer " + r.body["token"]})
+        assert [p["name"] for p in r.body["items"]] == ["Poliklinika №5"], r.body
         pids = [int(p) for p in re.findall(r"kill -HUP (\d+)", text)]
         assert pids, text
     finally:
