@@ -56,7 +56,11 @@ moved(const struct tx_result *res, void *arg)
 	if (res->status == TX_CONFLICT && ++t->tries < MOVE_TRIES &&
 	    store_fetch(r->srv, keys, 1, referral_read, t) == 0)
 		return;
-	reply_unavailable(r, "redis: the referral could not be changed", 1);
+	if (res->status == TX_CONFLICT)
+		reply_problem(r, 409, "the referral is being changed by others right now; look "
+		    "again and retry");
+	else
+		reply_unavailable(r, "redis: the referral could not be changed", 1);
 	transition_free(t);
 }
 

@@ -1,134 +1,144 @@
 /*
  * hsds-map.h - the pure part of POST /api/v1/directory/import: an Open
  * Referral HSDS 3.0 dataset (parsed JSON) in, korpu organizations and
- * providers out, with a report of every row that was left out and why.
- * No Redis, no HTTP, no clock, no locale: the same dataset and options
- * always give the same output (json_equal), in input order.
+ * providers out, with a report of every row left out and why. No Redis,
+ * no HTTP, no clock, no locale: the same dataset and options always give
+ * the same output (json_equal), in input order. The dataset is only read.
+ * What comes out passes provider-check.c and the organization checks
+ * (lengths, controls, at most 16 languages, 8 rules a day, no overlaps,
+ * no rule shorter than a slot), given valid options.
  *
  * INPUT SHAPES
  *
  * (a) Tabular: an object of tables, each an array of rows linked by ids.
- *     Table names, each also accepted with a ".csv" suffix as in the HSDS
+ *     Tables read, each also under its name + ".csv" as in the HSDS
  *     tabular.json example: organizations, services, locations,
  *     service_at_locations and service_at_location, schedules, addresses
  *     and physical_addresses, languages, attributes, taxonomy_terms.
  *     Links: organization_id, service_id, location_id,
- *     service_at_location_id, and for attributes link_id + link_entity +
+ *     service_at_location_id; attributes: link_id, link_entity,
  *     taxonomy_term_id. Other tables (phones, contacts, ...) are ignored.
- *     The object must have no "id" and at least one of organizations,
+ *     The object has no "id" and has at least one of organizations,
  *     services or service_at_location(s).
- * (b) Nested: one record object with an "id" or an array of them, or a
- *     paged list {"contents":[...]} as served by HSDS APIs. A record with a
- *     "service" or "location" object is a service_at_location
- *     (service_at_location_full.json); one with an "organization" object,
- *     a "status" or "service_at_locations" is a service
- *     (service_full.json); anything else is an organization
+ * (b) Nested: one record (an object with an "id"), an array of records,
+ *     or a paged list {"contents":[records]} as HSDS APIs serve them. A
+ *     record with a "service" or "location" object is a
+ *     service_at_location (service_at_location_full.json); else one with
+ *     an "organization" object, a "status" or "service_at_locations" is a
+ *     service (service_full.json); else one with "location_type" a
+ *     location; else one with a field only taxonomies, terms, attributes,
+ *     schedules or metadata have (code, parent_id, version, freq, ...) is
+ *     none of ours: a single one is not a dataset (-1), one in a list is
+ *     reported (table "records"); anything else is an organization
  *     (organization_full.json). Nested records are flattened into the
- *     tables of (a): organization.services/locations,
+ *     tables of (a): organization.services/locations;
  *     service.organization/service_at_locations/schedules/languages/
- *     attributes, location.addresses/physical_addresses/schedules/
- *     languages, service_at_location.service/location/schedules/
- *     attributes, attribute.taxonomy_term. A nested record takes its
- *     parent's id as its link unless it names one itself. Nesting deeper
- *     than HSDS_DEPTH_MAX records is cut off (reported).
- *     Rows of (a) may carry nested children too; the same rules apply.
+ *     attributes; location.addresses/physical_addresses/schedules/
+ *     languages; service_at_location.service/location/schedules/
+ *     attributes; attribute.taxonomy_term. A record in an array takes its
+ *     parent's id as its link unless it names one itself; a record in an
+ *     object member gives its id to its parent the same way. Records
+ *     nested more than HSDS_DEPTH_MAX deep are reported and left out. Rows
+ *     of (a) may carry nested records too.
  *
  * IDS. Every row needs an "id": a string of 1..HSDS_ID_MAX bytes of UTF-8
- * without control characters (links likewise; a link that is missing,
- * null or "" is absent). Ids are unique per table: a second row with an
- * id already seen is skipped ("duplicate id"), except that a record
- * repeated inside a nested document with identical content (HSDS nests
- * the same location under organization.locations and under each
- * service_at_location.location) is the same row: its links are merged.
- * source_id is the HSDS id, so importing the same dataset twice yields the
- * same source_ids.
+ * without control characters; links likewise (a link missing, null or ""
+ * is absent; a bad one takes the row out). Ids are unique per
+ * table: a second row with an id already seen is skipped ("duplicate
+ * id"), except that a record repeated inside a nested document with
+ * identical content (HSDS nests the same location under
+ * organization.locations and under service_at_location.location) is the
+ * same row, its links merged. source_id is the HSDS id, so importing a
+ * dataset twice yields the same source_ids.
+ *
+ * TEXT copied out (names, addresses): trimmed; tab, CR and LF inside
+ * become spaces; other C0/C1 controls, DEL or bad UTF-8 take the row out;
+ * lengths are in bytes.
  *
  * ORGANIZATIONS: every valid organization row, in input order, whether or
  * not it has providers: {"source_id","name","kind","region"}.
- * - name: trimmed; tab/CR/LF inside become spaces; other control
- *   characters, invalid UTF-8, empty, or more than HSDS_NAME_MAX bytes:
- *   skipped. The same text rule holds for every string copied out.
- * - kind: a "kind" field already equal to government/ngo/agency wins;
- *   else words in legal_status, then tax_status (whole words, any case):
- *   non-profit, nonprofit, not-for-profit, non-governmental, ngo, charity,
- *   charitable, association, foundation -> "ngo"; agency -> "agency";
- *   government, governmental, ministry, municipal, municipality, public
- *   body, public authority, local authority, state body -> "government";
- *   checked in that order, so "government agency" is "agency" and
- *   "non-governmental organisation" is "ngo". Default "ngo". These hint
- *   fields are ignored when not strings.
- * - region: that of its first provider (input order); else the first of
- *   its own locations (organization_id) whose address maps to a region;
- *   else default_region; else skipped "no korpu region".
+ * - name: required, at most HSDS_NAME_MAX bytes.
+ * - kind: a "kind" field already government/ngo/agency wins; else whole
+ *   words of legal_status, then tax_status, any case: non-profit,
+ *   nonprofit, not-for-profit, non-governmental, nongovernmental, ngo,
+ *   charity, charitable, association, foundation -> "ngo"; agency ->
+ *   "agency"; government, governmental, ministry, municipal,
+ *   municipality, public body, public authority, local authority, state
+ *   body -> "government"; tried in that order, so "government agency" is
+ *   an agency and a "non-governmental organisation" an ngo. Default "ngo".
+ *   These hints are ignored when they are not strings.
+ * - region: that of its first provider (input order); else that of the
+ *   first of its own locations (organization_id) whose address names a
+ *   configured region; else default_region; else skipped "no korpu region".
  *
- * PROVIDERS: one per service_at_location row, in input order, then one per
- * service that has no service_at_location row at all and whose
- * organization has exactly one location (source_id "SERVICE_ID@LOCATION_ID";
- * with zero or several locations the service is skipped, table
- * "services"). A provider needs:
- * - a valid service (name as for organizations; status, when given, not
- *   "inactive" or "defunct"; "temporarily closed" is imported), with an
+ * PROVIDERS: one per service_at_location row, in input order; then one per
+ * service without any service_at_location row whose organization has
+ * exactly one location, source_id "SERVICE_ID@LOCATION_ID" (with zero or
+ * several locations, or if that is some service_at_location's id, the
+ * service is skipped, table "services"). source_ids are unique. Each needs:
+ * - a valid service: name as above; status, when given, a string and not
+ *   "inactive" or "defunct" ("temporarily closed" is imported); an
  *   organization_id naming a valid organization;
- * - a valid location (its name, when given, as for names);
- * - name: the service's name, followed by " (LOCATION NAME)" when the
- *   location has a name other than the service's and the whole fits in
- *   HSDS_NAME_MAX bytes;
+ * - a valid location (its name, when given, as above);
+ * - name: the service's name, then " (LOCATION NAME)" when the location
+ *   has a name other than the service's and it all fits HSDS_NAME_MAX;
  * - area: the first attribute of the service_at_location, then of the
- *   service (input order), whose value or taxonomy term code/name/term
- *   equals one of opt->areas (ASCII case-insensitive, trimmed); else
+ *   service, whose value, or taxonomy term's code, name or term, equals
+ *   one of opt->areas (ASCII case-insensitive, trimmed); else
  *   opt->default_area; else skipped "no korpu service area". Attributes
- *   are linked by nesting, or by link_id with link_entity absent,
- *   "service(s)" or "service_at_location(s)"; the term is the nested
- *   taxonomy_term or the taxonomy_terms row named by taxonomy_term_id.
- * - address: of the location's first address with address_type
- *   "physical", else its first address: address_1, address_2 and city
- *   joined by ", " (at most HSDS_ADDRESS_MAX bytes, else that address row
- *   is skipped); "" when the location has none (e.g. virtual).
- * - region: that address's region, state_province, then city, trimmed and
- *   ASCII-lower-cased, equal to one of opt->regions; else default_region;
- *   else skipped "no korpu region".
+ *   link by nesting, or by link_id with link_entity absent, "service(s)"
+ *   or "service_at_location(s)"; the term is the nested taxonomy_term or
+ *   the taxonomy_terms row named by taxonomy_term_id.
+ * - address: the location's first address with address_type "physical",
+ *   else its first address: address_1, address_2, city joined by ", ", at
+ *   most HSDS_ADDRESS_MAX bytes (else that address row is skipped); ""
+ *   when the location has none (a virtual one, say).
+ * - region: that address's region, state_province, then city, equal (ASCII
+ *   case-insensitive, trimmed) to one of opt->regions; else
+ *   default_region; else skipped "no korpu region".
  * - languages: the codes of the service's languages rows, then the
- *   location's: trimmed, cut at the first '-' or '_' ("en-GB" -> "en"),
- *   lower-cased, must then be 2 or 3 letters a-z (else that language row
- *   is skipped); duplicates dropped. Languages linked only to a phone are
- *   not a provider's.
+ *   location's: trimmed, cut at '-' or '_' ("en-GB" -> "en"), lower-cased,
+ *   then 2 or 3 letters a-z or that language row is skipped; no
+ *   duplicates; at most HSDS_LANGUAGES_MAX (more: a warning). Languages
+ *   linked only to a phone are nobody's here and not reported.
  * - timezone: opt->timezone. HSDS schedule.timezone is a bare UTC offset,
- *   not a zone, so it is not used; times are read as local wall-clock time.
- * - slot_minutes, capacity: from opt. closed: always [] (HSDS has no
- *   holiday list).
+ *   not a zone, and is not used: times are read as local wall-clock time.
+ * - slot_minutes, capacity: from opt. closed: [] (HSDS lists no holidays).
  * - hours: from the schedules of the service_at_location; if it has none,
- *   of the location (those with no service_id or this one's); if none,
- *   of the service. The first of these with any schedule row is used even
- *   when none of its rows is usable, so a location's hours never stand in
- *   for a service's own, unusable, ones. A schedule row is linked to the
+ *   of the location (those with no service_id or this service's); if none,
+ *   of the service. The first of these that has schedule rows is used
+ *   even when none of them is usable, so a location's hours never stand
+ *   in for a service's own, unusable, ones. A schedule row belongs to the
  *   most specific link it names (service_at_location, else location, else
- *   service). Each usable row gives one rule
- *   {"days":["mo",...],"open":"HH:MM","close":"HH:MM"} (days in week
- *   order). Usable means: freq absent or WEEKLY (DAILY: byday or every
- *   day); interval absent or 1; no count, bymonthday, byyearday or
- *   byweekno; byday plain two-letter days (a WEEKLY row without byday
- *   uses the weekday of dtstart); opens_at and closes_at given as H:MM or
- *   HH:MM, optionally :SS and .fraction (dropped) and a zone suffix Z,
- *   +HH, +HHMM or +HH:MM (ignored); close after open on the same day;
- *   and, if opt->today is set, valid_from/dtstart not after today and
- *   valid_to/until not before it (dates YYYY-MM-DD or YYYYMMDD, a time may
- *   follow). Other rows are skipped (table "schedules") and the provider
- *   keeps the rest. Days that repeat an earlier rule exactly are dropped
- *   silently; days that overlap one otherwise are dropped and reported
- *   (table "schedules", naming the provider).
- * - A provider left with no rule is still imported, with "hours": [] (it
- *   has no slots until hours are added); it is listed in "warnings", not
- *   in "skipped".
+ *   service); one naming an unknown row or none is skipped. Each usable
+ *   row gives one rule {"days":["mo",...],"open":"HH:MM","close":"HH:MM"},
+ *   days in week order. Usable: freq absent or WEEKLY (or DAILY: byday,
+ *   else every day); interval absent or 1; no count, bymonthday,
+ *   byyearday or byweekno; byday of plain two-letter days, any case (a
+ *   WEEKLY row without byday takes dtstart's weekday); opens_at and
+ *   closes_at as H:MM or HH:MM, optionally :SS and .fraction (dropped) and
+ *   a zone Z, +HH, +HHMM or +HH:MM (ignored); closes_at 24:00, or 00:00
+ *   after a later opening, is midnight; close after open on the same day
+ *   and at least slot_minutes later; and, when opt->today is set,
+ *   valid_from and dtstart not after it and valid_to and until not before
+ *   it (dates YYYY-MM-DD or YYYYMMDD, a time may follow). Other rows are
+ *   skipped (table "schedules") and the provider keeps the rest. Days on
+ *   which a rule repeats an earlier one exactly are dropped silently; days
+ *   on which it overlaps one, or that have HSDS_DAY_RULES_MAX rules, are
+ *   dropped and reported (table "schedules", naming the provider).
+ * - A provider left without rules is imported with "hours": [] (no slots
+ *   until hours are added) and listed in "warnings", not "skipped".
  *
- * REPORT. "skipped": rows not imported, {"table","id","reason"}, id null
- * when the row has no usable id (the reason then says where it was).
- * Tables named: organizations, services, locations, service_at_location,
- * schedules, addresses, languages. A provider skip names the
- * service_at_location (or, for the one-location case, the service). A
- * skipped service, location or organization is reported once, and again
- * in each provider it takes down. "warnings": imported with a caveat, same
- * shape. Malformed rows of other tables, and attributes, are not reported.
- * Wrong JSON types anywhere give a skip, never an abort.
+ * REPORT. "skipped": rows not imported, {"table","id","reason"}; id is
+ * null when the row has no usable id, and the reason then says where it
+ * is (e.g. "services.csv[3]: id missing"). Tables named: organizations,
+ * services, locations, service_at_location, schedules, addresses,
+ * languages, records. A provider's skip names its service_at_location
+ * (the service, for the one-location case). A skipped organization,
+ * service or location is reported once, and again by each provider it
+ * takes down. "warnings": imported with a caveat, same shape. Attributes,
+ * taxonomy terms and tables not read are not reported. Wrong JSON types
+ * anywhere give a skip, never an abort.
  */
 #ifndef HSDS_MAP_H
 #define HSDS_MAP_H
@@ -141,6 +151,9 @@
 #define HSDS_ADDRESS_MAX	300	/* bytes, a provider's address */
 #define HSDS_ID_MAX		128	/* bytes, any HSDS id */
 #define HSDS_DEPTH_MAX		8	/* records nested in records */
+#define HSDS_LANGUAGES_MAX	16	/* a provider's languages (provider-check.c) */
+#define HSDS_DAY_RULES_MAX	8	/* a provider's rules on one day (provider-check.c);
+					 * so at most 56 rules, under its 64 */
 
 struct hsds_options {
 	const char *const *areas;	/* korpu service areas loaded, e.g. "employment" */
@@ -150,8 +163,8 @@ struct hsds_options {
 	const char *default_area;	/* one of areas, or NULL */
 	const char *default_region;	/* one of regions, or NULL */
 	const char *timezone;		/* IANA zone of every provider, e.g. "Asia/Baku" */
-	int slot_minutes;		/* 1..1440 */
-	int capacity;			/* >= 1 */
+	int slot_minutes;		/* 5..480 */
+	int capacity;			/* 1..1000 */
 	const char *today;		/* "YYYY-MM-DD" to drop expired and future
 					 * schedules, or NULL to ignore their dates */
 };
@@ -166,9 +179,10 @@ struct hsds_options {
  *    "skipped":[{"table","id","reason"}],
  *    "warnings":[{"table","id","reason"}]}
  * Returns -1, *out NULL and a reason in err (if err is not NULL) when the
- * dataset is not an HSDS document at all (not an object or array, no
- * organizations/services/service_at_location(s) table, an array or list
- * with no object in it), when the options are unusable (NULL, no
+ * dataset is not an HSDS document at all (not an object or array; an
+ * object with neither an "id" nor an organizations, services or
+ * service_at_location(s) table nor "contents"; a single record that is
+ * none of ours; an array or list with no object in it), when the options are unusable (NULL, no
  * timezone, slot_minutes or capacity out of range, a default not among
  * areas/regions, a malformed today), or when memory runs out.
  */

@@ -81,3 +81,36 @@ def give_consent(k, client, area, service=True, share=True):
                   json_body={"service": service, "share": share}, token=k.staff.caseworker)
     assert r.status == 200, (r.status, r.body)
     return r.body
+
+
+# Valid referral fields per area (each plugin's field table).
+REFERRAL_FIELDS = {
+    "clinics": {"urgency": "routine", "service_category": "general_practice",
+                "reason": "Persistent cough for three weeks"},
+    "employment": {"work_permit_status": "holds_permit", "education_level": "vocational"},
+    "housing": {"household_size": 3, "shelter_type": "collective_centre"},
+    "schools": {"last_grade_completed": 4, "instruction_language": "az",
+                "documents_available": True},
+    "integration": {"course_type": "language", "current_level": "A1",
+                    "preferred_schedule": "evening"},
+}
+
+
+def referral_body(client, provider=None, area=None, fields=None, **kw):
+    """A valid referral of client (to provider, whose area it takes,
+    or routed when provider is None)."""
+    area = area or (provider["area"] if provider else "clinics")
+    body = {"client_id": client["id"], "area": area, "priority": "routine",
+            "reason": "Needs to be seen",
+            "fields": dict(REFERRAL_FIELDS[area] if fields is None else fields)}
+    if provider is not None:
+        body["provider_id"] = provider["id"]
+    body.update(kw)
+    return body
+
+
+def make_referral(k, client, provider=None, area=None, fields=None, token=None, **kw):
+    """POST /api/v1/referrals as the caseworker; the 201 body."""
+    return created(k.post("/api/v1/referrals",
+                          json_body=referral_body(client, provider, area, fields, **kw),
+                          token=token or k.staff.caseworker), "referral")
