@@ -51,9 +51,13 @@ struct referral_create {
 	struct korpu_route route;
 	json_t *candidates;		/* default routing: provider docs, least loaded first */
 	size_t candidate;
+	long route_offset;		/* default routing: where this batch starts */
+	int route_more;			/* default routing: the batch was full */
 	char **keys;
 	size_t nkeys;
 };
+
+static void route_default(struct referral_create *c);
 
 static void
 keys_free(struct referral_create *c)
@@ -270,7 +274,10 @@ provider_chosen(struct referral_create *c, const char *provider_id)
 }
 
 /* Default routing: the least loaded provider whose organization has an
- * agreement for the area. Candidates' organizations are read together. */
+ * agreement for the area. Candidates are read ROUTE_CANDIDATES at a time,
+ * their organizations together; when none of a batch qualifies, the next
+ * batch is read, so many providers without an agreement never hide one
+ * with an agreement. */
 static void
 candidate_orgs_read(struct doc *docs, size_t n, void *arg)
 {
@@ -289,6 +296,14 @@ candidate_orgs_read(struct doc *docs, size_t n, void *arg)
 			provider_chosen(c, json_string_value(json_object_get(p, "id")));
 			return;
 		}
+	}
+	if (c->route_more) {
+		/* None of these: read the next least loaded ones. */
+		json_decref(c->candidates);
+		c->candidates = NULL;
+		c->route_offset += ROUTE_CANDIDATES;
+		route_default(c);
+		return;
 	}
 	audit_record(c->r->srv, c->r, c->r->uid, "referral.create", "no_agreement",
 	    json_pack("{s:O}", "client_id", json_object_get(c->client, "id")));
@@ -336,6 +351,7 @@ least_loaded(redisReply *reply, void *arg)
 		fail_unavailable(c, "redis: providers cannot be read right now");
 		return;
 	}
+	c->route_more = reply->elements == ROUTE_CANDIDATES;
 	c->keys = calloc(reply->elements + 1, sizeof(char *));
 	for (size_t i = 0; c->keys && i < reply->elements; i++) {
 		char key[160];
@@ -355,12 +371,13 @@ least_loaded(redisReply *reply, void *arg)
 static void
 route_default(struct referral_create *c)
 {
-	char key[128], count[16];
+	char key[128], offset[24], count[16];
 
 	snprintf(key, sizeof(key), "korpu:{r:%s}:load:%s", c->region, c->plugin->name);
+	snprintf(offset, sizeof(offset), "%ld", c->route_offset);
 	snprintf(count, sizeof(count), "%d", ROUTE_CANDIDATES);
 	{
-		const char *argv[] = { "ZRANGEBYSCORE", key, "-inf", "+inf", "LIMIT", "0", count };
+		const char *argv[] = { "ZRANGEBYSCORE", key, "-inf", "+inf", "LIMIT", offset, count };
 		if (redis_call(c->r->srv->redis, least_loaded, c, 7, argv, NULL) < 0)
 			fail_unavailable(c, "redis: providers cannot be read right now");
 	}
@@ -471,7 +488,10 @@ api_referral_create(struct request *r)
 	if (client_id && (!id_valid(client_id, 1) ||
 	    !conf_region_known(r->srv->conf, id_region(client_id))))
 		errlist_add(&errs, "client_id", "is not a client");
-	if (errs.n == 0)
+	/* Every problem of the form at once: the area's fields too (unless
+	 * "fields" is no object, which body_check reported). */
+	if (p && (json_object_get(r->body, "fields") == NULL ||
+	    json_is_object(json_object_get(r->body, "fields"))))
 		fields_check(p->desc->fields, json_object_get(r->body, "fields"), &errs);
 	if (errs.n) {
 		reply_problem_errors(r, 422, "the referral cannot be made", &errs);
