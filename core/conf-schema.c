@@ -26,6 +26,7 @@ static const struct conf_key log_keys[] = {
 
 static const struct conf_key limit_keys[] = {
 	INT("body_max", limits.body_max, 1024, 16 * 1024 * 1024, 65536),
+	INT("import_max", limits.import_max, 65536, 64 * 1024 * 1024, 4 * 1024 * 1024),
 	INT("connections_max", limits.connections_max, 1, 1000000, 1024),
 	INT("request_timeout_ms", limits.request_timeout_ms, 100, 600000, 30000),
 	INT("drain_ms", limits.drain_ms, 0, 600000, 10000),

@@ -33,7 +33,8 @@ struct relay {
 	size_t region;
 	int busy, again, stopped;
 	char lock_key[96];
-	char owner[32];
+	char lock_region[40];		/* the region whose lock we hold */
+	char owner[ID_MAX];
 	size_t pending;			/* XADD+XDEL pairs in flight */
 };
 
@@ -56,19 +57,27 @@ relay_end(struct relay *rl)
 }
 
 static void
-ignore_reply(struct redisReply *reply, void *arg)
+lock_released(const struct tx_result *res, void *arg)
 {
-	(void)reply;
+	(void)res;
 	(void)arg;
 }
 
 static void
 next_region(struct relay *rl)
 {
-	const char *argv[] = { "DEL", rl->lock_key };
+	char tag[48];
+	struct tx *t;
+	int k;
 
-	/* Best effort: the lock expires by itself anyway. */
-	redis_call(rl->srv->redis, ignore_reply, NULL, 2, argv, NULL);
+	/* Only our own lock (a round slower than the lock's life would
+	 * otherwise free another instance's); best effort, it expires anyway. */
+	snprintf(tag, sizeof(tag), "r:%s", rl->lock_region);
+	t = tx_new(tag);
+	k = tx_key(t, "outbox:lock");
+	tx_eq(t, k, rl->owner);
+	tx_del(t, k);
+	tx_run(t, rl->srv, lock_released, NULL);
 	rl->region++;
 	relay_region(rl);
 }
@@ -229,8 +238,9 @@ relay_region(struct relay *rl)
 		relay_end(rl);
 		return;
 	}
-	snprintf(rl->lock_key, sizeof(rl->lock_key), "korpu:{r:%s}:outbox:lock",
+	snprintf(rl->lock_region, sizeof(rl->lock_region), "%s",
 	    rl->srv->conf->regions.v[rl->region]);
+	snprintf(rl->lock_key, sizeof(rl->lock_key), "korpu:{r:%s}:outbox:lock", rl->lock_region);
 	{
 		const char *argv[] = { "SET", rl->lock_key, rl->owner, "NX", "PX", RELAY_LOCK_MS };
 		if (redis_call(rl->srv->redis, locked, rl, 6, argv, NULL) < 0)
@@ -269,7 +279,10 @@ relay_start(struct server *srv)
 	if (rl == NULL)
 		return NULL;
 	rl->srv = srv;
-	snprintf(rl->owner, sizeof(rl->owner), "%ld", (long)getpid());
+	if (id_new(rl->owner, sizeof(rl->owner), NULL) < 0) {	/* unique per instance */
+		free(rl);
+		return NULL;
+	}
 	rl->timer = event_new(srv->base, -1, EV_PERSIST, tick, rl);
 	if (rl->timer == NULL || event_add(rl->timer, &tv) < 0) {
 		if (rl->timer)

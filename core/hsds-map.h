@@ -18,9 +18,9 @@
  *     Links: organization_id, service_id, location_id,
  *     service_at_location_id; attributes: link_id, link_entity,
  *     taxonomy_term_id. Other tables (phones, contacts, ...) are ignored.
- *     The object has no "id" and has at least one of organizations,
- *     services or service_at_location(s).
- * (b) Nested: one record (an object with an "id"), an array of records,
+ *     The object has no "id" (or a null one) and has at least one of
+ *     organizations, services or service_at_location(s) (even if null).
+ * (b) Nested: one record (an object with a non-null "id"), an array of records,
  *     or a paged list {"contents":[records]} as HSDS APIs serve them. A
  *     record with a "service" or "location" object is a
  *     service_at_location (service_at_location_full.json); else one with
@@ -43,13 +43,14 @@
  *
  * IDS. Every row needs an "id": a string of 1..HSDS_ID_MAX bytes of UTF-8
  * without control characters; links likewise (a link missing, null or ""
- * is absent; a bad one takes the row out). Ids are unique per
- * table: a second row with an id already seen is skipped ("duplicate
- * id"), except that a record repeated inside a nested document with
- * identical content (HSDS nests the same location under
- * organization.locations and under service_at_location.location) is the
- * same row, its links merged. source_id is the HSDS id, so importing a
- * dataset twice yields the same source_ids.
+ * is absent; a bad one takes the row out). Ids are unique per table: a
+ * second row with an id already seen is skipped ("duplicate id"), except
+ * that a record repeated inside a nested document with identical content
+ * (HSDS nests the same location under organization.locations and under
+ * service_at_location.location) is the same row, its links merged; unless
+ * the two name different rows for one link (the same schedule under two
+ * services), which is a duplicate again. source_id is the HSDS id, so
+ * importing a dataset twice yields the same source_ids.
  *
  * TEXT copied out (names, addresses): trimmed; tab, CR and LF inside
  * become spaces; other C0/C1 controls, DEL or bad UTF-8 take the row out;
@@ -129,16 +130,19 @@
  * - A provider left without rules is imported with "hours": [] (no slots
  *   until hours are added) and listed in "warnings", not "skipped".
  *
- * REPORT. "skipped": rows not imported, {"table","id","reason"}; id is
- * null when the row has no usable id, and the reason then says where it
- * is (e.g. "services.csv[3]: id missing"). Tables named: organizations,
- * services, locations, service_at_location, schedules, addresses,
- * languages, records. A provider's skip names its service_at_location
- * (the service, for the one-location case). A skipped organization,
- * service or location is reported once, and again by each provider it
- * takes down. "warnings": imported with a caveat, same shape. Attributes,
- * taxonomy terms and tables not read are not reported. Wrong JSON types
- * anywhere give a skip, never an abort.
+ * REPORT. "skipped": rows not imported, {"table","id","reason"}, in the
+ * order found (collecting, then table by table, then providers, then
+ * organizations); id is null when the row has no usable id, and the
+ * reason then says where it is ("services.csv[3]: id missing",
+ * "organization.locations[0].addresses: not an array"). Tables named:
+ * organizations, services, locations, service_at_location, schedules,
+ * addresses, languages, attributes and taxonomy_terms (only when not
+ * records at all: no id, a duplicate, not an object), and records. A
+ * provider's skip names its service_at_location (the service, for the
+ * one-location case). A skipped organization, service or location is
+ * reported once, and again by each provider it takes down. "warnings":
+ * imported with a caveat, same shape. Tables not read are never looked
+ * at. Wrong JSON types anywhere give a skip, never an abort.
  */
 #ifndef HSDS_MAP_H
 #define HSDS_MAP_H

@@ -48,13 +48,13 @@ body_content_type_is_json(const char *ct)
 }
 
 /*
- * Parses data as one JSON object. Returns a new reference, or NULL with
- * err->status and err->detail set. An empty body is a 400 (a body is
- * required wherever this is called).
+ * Parses data as one JSON value (an object unless any_value). Returns a
+ * new reference, or NULL with err->status and err->detail set. An empty
+ * body is a 400 (a body is required wherever this is called).
  */
-json_t *
-body_parse_json(const char *content_type, const char *data, size_t len,
-    size_t max, struct body_error *err)
+static json_t *
+parse(const char *content_type, const char *data, size_t len, size_t max, int any_value,
+    struct body_error *err)
 {
 	json_error_t jerr;
 	json_t *doc;
@@ -87,11 +87,26 @@ body_parse_json(const char *content_type, const char *data, size_t len,
 		    jerr.text, jerr.line, jerr.column);
 		return NULL;
 	}
-	if (!json_is_object(doc)) {
+	if (!any_value && !json_is_object(doc)) {
 		json_decref(doc);
 		err->status = 400;
 		snprintf(err->detail, sizeof(err->detail), "the body must be a JSON object");
 		return NULL;
 	}
 	return doc;
+}
+
+json_t *
+body_parse_json(const char *content_type, const char *data, size_t len,
+    size_t max, struct body_error *err)
+{
+	return parse(content_type, data, len, max, 0, err);
+}
+
+/* Any JSON value: a dataset may be an array. */
+json_t *
+body_parse_json_value(const char *content_type, const char *data, size_t len,
+    size_t max, struct body_error *err)
+{
+	return parse(content_type, data, len, max, 1, err);
 }

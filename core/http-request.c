@@ -84,6 +84,17 @@ request_new(struct server *srv, struct evhttp_request *req)
 	return r;
 }
 
+/* The largest body the matched route takes. */
+size_t
+request_body_max(const struct request *r)
+{
+	const struct conf *c = r->srv->conf;
+
+	if (r->match.route && (r->match.route->flags & ROUTE_LARGE_BODY))
+		return (size_t)c->limits.import_max;
+	return (size_t)c->limits.body_max;
+}
+
 const char *
 request_param(const struct request *r, const char *name)
 {

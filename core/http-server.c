@@ -223,9 +223,10 @@ request_run(struct request *r)
 		struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
 		struct body_error err;
 
-		r->body = body_parse_json(request_header(r, "Content-Type"),
+		r->body = (r->match.route->flags & ROUTE_ANY_JSON ? body_parse_json_value :
+		    body_parse_json)(request_header(r, "Content-Type"),
 		    (const char *)evbuffer_pullup(in, -1), evbuffer_get_length(in),
-		    (size_t)r->srv->conf->limits.body_max, &err);
+		    request_body_max(r), &err);
 		if (r->body == NULL) {
 			reply_problem(r, err.status, err.detail);
 			return;
@@ -267,10 +268,10 @@ dispatch(struct evhttp_request *req, void *arg)
 	}
 	in = evhttp_request_get_input_buffer(req);
 	len = evbuffer_get_length(in);
-	if ((long long)len > h->srv->conf->limits.body_max) {
+	if (len > request_body_max(r)) {
 		char detail[128];
-		snprintf(detail, sizeof(detail), "the request body is %zu bytes; at most %lld are accepted",
-		    len, h->srv->conf->limits.body_max);
+		snprintf(detail, sizeof(detail), "the request body is %zu bytes; at most %zu are accepted",
+		    len, request_body_max(r));
 		reply_problem(r, 413, detail);
 		return;
 	}
@@ -315,6 +316,9 @@ http_server_reconfigure(struct http_server *h)
 	 * limit is set well above body_max, and dispatch() answers bodies
 	 * between the two with a problem+json 413. */
 	ev_ssize_t hard = c->limits.body_max * 4 > 1048576 ? c->limits.body_max * 4 : 1048576;
+
+	if (hard < c->limits.import_max + 1048576)	/* the import route's own limit */
+		hard = c->limits.import_max + 1048576;
 
 	evhttp_set_timeout_tv(h->http, &tv);
 	evhttp_set_max_body_size(h->http, hard);

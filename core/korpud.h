@@ -118,7 +118,7 @@ struct conf {
 		char *target;
 	} log;
 	struct {
-		long long body_max, connections_max, request_timeout_ms, drain_ms;
+		long long body_max, import_max, connections_max, request_timeout_ms, drain_ms;
 		struct strlist trusted_proxies;
 	} limits;
 	struct conf_redis redis;
@@ -427,6 +427,8 @@ struct request;
 typedef void (*route_fn)(struct request *r);
 #define ROUTE_JSON_BODY	0x1	/* the body must be a JSON object */
 #define ROUTE_PUBLIC	0x2	/* no session needed */
+#define ROUTE_LARGE_BODY 0x4	/* up to limits.import_max, not body_max */
+#define ROUTE_ANY_JSON	0x8	/* the body may be any JSON value, not only an object */
 #define ROLES_STAFF	(ROLE_CASEWORKER | ROLE_PROVIDER | ROLE_SUPERVISOR | ROLE_ADMIN)
 struct route {
 	int method;			/* EVHTTP_REQ_* */
@@ -462,6 +464,8 @@ struct body_error {
 };
 json_t *body_parse_json(const char *content_type, const char *data, size_t len,
     size_t max, struct body_error *err);
+json_t *body_parse_json_value(const char *content_type, const char *data, size_t len,
+    size_t max, struct body_error *err);
 int body_content_type_is_json(const char *content_type);
 
 /* http-request.c: one request's context, and the only way to answer. */
@@ -487,6 +491,7 @@ struct request {
 	struct idem *idem;		/* idempotency.c: the Idempotency-Key in play */
 };
 struct request *request_new(struct server *srv, struct evhttp_request *req);
+size_t request_body_max(const struct request *r);
 void request_free(struct request *r);
 void request_abandon(struct request *r);
 void request_run(struct request *r);
@@ -598,6 +603,11 @@ int referral_visible(const struct request *r, const json_t *ref);
 json_t *referral_moved(const json_t *before, const char *to, const char *actor,
     const char *note);
 void referral_move_tx(struct tx *t, const json_t *before, long long rev, const json_t *after);
+void api_directory_import(struct request *r);
+typedef void (*import_done_fn)(json_t *report, int status, const char *error, void *arg);
+int directory_import(struct server *srv, const json_t *dataset, const char *default_area,
+    const char *default_region, const char *actor, import_done_fn done, void *arg);
+int import_cli_run(struct server *srv, const char *file, const char *area, const char *region);
 void api_provider_create(struct request *r);
 void api_provider_list(struct request *r);
 void api_provider_get(struct request *r);

@@ -39,10 +39,14 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: korpud [-ftV] [-c config]\n"
+	    "       korpud [-c config] -i dataset.json [-a area] [-r region]\n"
 	    "  -c FILE  configuration file (default %s/korpu/korpud.conf)\n"
 	    "  -t       check the configuration and its plugins, then exit (0 good, 1 bad)\n"
 	    "  -f       stay in the foreground\n"
-	    "  -V       print the version and exit\n", KORPU_SYSCONFDIR);
+	    "  -V       print the version and exit\n"
+	    "  -i FILE  import an Open Referral HSDS dataset into the directory, print the\n"
+	    "           report and exit; -a and -r: the area and region of rows that do not say\n",
+	    KORPU_SYSCONFDIR);
 }
 
 static void
@@ -184,13 +188,17 @@ main(int argc, char **argv)
 {
 	const char *path = KORPU_SYSCONFDIR "/korpu/korpud.conf";
 	int check_only = 0, foreground = 0, opt, rc = 1;
+	const char *import_file = NULL, *import_area = NULL, *import_region = NULL;
 	struct server srv = { 0 };
 	struct errlist errs = { 0 };
 	char *real = NULL;
 
-	while ((opt = getopt(argc, argv, "c:ftVh")) != -1) {
+	while ((opt = getopt(argc, argv, "c:ftVhi:a:r:")) != -1) {
 		switch (opt) {
 		case 'c': path = optarg; break;
+		case 'i': import_file = optarg; break;
+		case 'a': import_area = optarg; break;
+		case 'r': import_region = optarg; break;
 		case 'f': foreground = 1; break;
 		case 't': check_only = 1; break;
 		case 'V':
@@ -202,7 +210,7 @@ main(int argc, char **argv)
 			return opt == 'h' ? 0 : 2;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || ((import_area || import_region) && !import_file)) {
 		usage();
 		return 2;
 	}
@@ -219,6 +227,10 @@ main(int argc, char **argv)
 		errlist_print(&errs, "", print_error_line);
 		fprintf(stderr, "korpud: %s: configuration has %zu problem%s\n", path,
 		    errs.n, errs.n == 1 ? "" : "s");
+		goto out;
+	}
+	if (import_file && !check_only) {
+		rc = import_cli_run(&srv, import_file, import_area, import_region);
 		goto out;
 	}
 	if (check_only) {

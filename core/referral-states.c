@@ -2,8 +2,9 @@
  * referral-states.c - the life of a referral (API.md, Referrals), in one
  * table: every legal move, and who may make it. Anything not here is a
  * 409. The provider's organization answers (accept, decline, complete);
- * the caseworker who refers may cancel; only korpud expires a referral
- * whose answer deadline passed.
+ * the migration service's caseworkers may cancel (any of them: caseloads
+ * are shared, and a colleague covers for one who is away); only korpud
+ * expires a referral whose answer deadline passed.
  *
  *   sent -> accepted | declined | cancelled | expired
  *   accepted -> scheduled | cancelled

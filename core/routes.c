@@ -53,6 +53,8 @@ const struct route routes[] = {
 	{ EVHTTP_REQ_GET, "/api/v1/providers", api_provider_list, 0, ANY },
 	{ EVHTTP_REQ_POST, "/api/v1/providers", api_provider_create, JSON, ADMIN },
 	{ EVHTTP_REQ_GET, "/api/v1/providers/{id}", api_provider_get, 0, ANY },
+	{ EVHTTP_REQ_POST, "/api/v1/directory/import", api_directory_import,
+	  JSON | ROUTE_LARGE_BODY | ROUTE_ANY_JSON, ADMIN },
 };
 
 const size_t routes_count = sizeof(routes) / sizeof(routes[0]);

@@ -29,6 +29,7 @@ declare -A sources=(
 	[addr]="$root/core/http-router.c"
 	[headers]="$root/core/token.c $root/core/timefmt.c $root/core/fields-check.c $root/core/text.c"
 	[fold]="$root/core/text-fold.c"
+	[hsds]="$root/core/hsds-map.c"
 )
 # libconfig 1.5 itself leaks on malformed files in more than one place
 # (lsan.supp lists the two found): leak reports from fuzz-conf would be
@@ -38,11 +39,12 @@ declare -A sources=(
 declare -A lsan=([conf]=":detect_leaks=0")
 # Inputs per target in the fixed-seed run: about 10-20 s each here.
 declare -A runs=([body]=3000000 [router]=3000000 [conf]=12000 [fields]=2000000
-	[addr]=3000000 [headers]=3000000 [fold]=2000000)
+	[addr]=3000000 [headers]=3000000 [fold]=2000000
+	[hsds]=300000)
 
 cases=""
 failed=0
-for t in body router conf fields addr headers fold; do
+for t in body router conf fields addr headers fold hsds; do
 	bin="$out/fuzz-$t"
 	corpus="$out/corpus-$t"
 	# The fixed run starts from the committed seeds alone, so it repeats.
