@@ -39,13 +39,25 @@ static const struct bfield referral_spec[] = {
 	{ NULL, 0, 0, 0, NULL, 0, 0, 0 }
 };
 
+static const struct bfield household_referral_spec[] = {
+	{ "household_id", BF_STRING, BF_REQUIRED, ID_MAX, NULL, 0, 0, 0 },
+	{ "area", BF_STRING, BF_REQUIRED, 32, NULL, 0, 0, 0 },
+	{ "provider_id", BF_STRING, BF_NULLABLE, ID_MAX, NULL, 0, 0, 0 },
+	{ "priority", BF_STRING, 0, 10, priorities, 0, 0, 0 },
+	{ "reason", BF_TEXT, BF_REQUIRED, 2000, NULL, 0, 0, 0 },
+	{ "fields", BF_OBJECT, 0, 0, NULL, 0, 0, 0 },
+	{ NULL, 0, 0, 0, NULL, 0, 0, 0 }
+};
+
 struct referral_create {
 	struct request *r;
 	const struct plugin *plugin;
-	json_t *client;
-	long long client_rev;
+	int household;			/* POST /api/v1/referrals/household */
+	json_t *clients;		/* the client, or the household's members */
+	long long *revs;		/* each client's revision as read */
+	json_t *client;			/* the first of clients (routing, audit) */
+	json_t *docs;			/* the referrals written */
 	json_t *provider;
-	json_t *doc;
 	char region[40];
 	char provider_id[ID_MAX];
 	struct korpu_route route;
@@ -73,9 +85,10 @@ static void
 create_free(struct referral_create *c)
 {
 	keys_free(c);
-	json_decref(c->client);
+	json_decref(c->clients);
+	free(c->revs);
+	json_decref(c->docs);
 	json_decref(c->provider);
-	json_decref(c->doc);
 	json_decref(c->candidates);
 	free(c);
 }
@@ -116,13 +129,19 @@ referral_written(const struct tx_result *res, void *arg)
 	struct request *r = c->r;
 
 	if (res->status == TX_OK) {
-		audit_record(r->srv, r, r->uid, "referral.create", "ok",
-		    json_pack("{s:O, s:O}", "referral_id", json_object_get(c->doc, "id"),
-		    "client_id", json_object_get(c->doc, "client_id")));
+		size_t i;
+		json_t *d;
+		json_array_foreach(c->docs, i, d)
+			audit_record(r->srv, r, r->uid, "referral.create", "ok",
+			    json_pack("{s:O, s:O}", "referral_id", json_object_get(d, "id"),
+			    "client_id", json_object_get(d, "client_id")));
 		events_kick(r->srv);
-		reply_json(r, 201, json_incref(c->doc));
+		if (c->household)
+			reply_json(r, 201, json_pack("{s:O}", "referrals", c->docs));
+		else
+			reply_json(r, 201, json_incref(json_array_get(c->docs, 0)));
 	} else if (res->status == TX_CONFLICT) {
-		reply_problem(r, 409, "the client's record changed while the referral was made "
+		reply_problem(r, 409, "a client's record changed while the referral was made "
 		    "(perhaps their consent); look again and retry");
 	} else {
 		reply_unavailable(r, "redis: the referral could not be stored", 1);
@@ -130,49 +149,43 @@ referral_written(const struct tx_result *res, void *arg)
 	create_free(c);
 }
 
-static void
-referral_write(struct referral_create *c)
+/* One referral of client (read at revision rev) into t. */
+static json_t *
+referral_add(struct referral_create *c, struct tx *t, const json_t *client, long long rev,
+    int64_t now)
 {
 	struct request *r = c->r;
 	const char *area = c->plugin->name;
-	const char *client_id = json_string_value(json_object_get(c->client, "id"));
+	const char *client_id = json_string_value(json_object_get(client, "id"));
 	const char *org = json_string_value(json_object_get(c->provider, "organization"));
-	char id[ID_MAX], at[40], deadline[40], tag[48];
-	int64_t now = wall_ms();
+	const json_t *hh = json_object_get(client, "household_id");
+	const json_t *fields = json_object_get(r->body, "fields");
 	int64_t due = now + conf_answer_deadline_hours(r->srv->conf, area) * 3600 * 1000;
-	const json_t *hh = json_object_get(c->client, "household_id");
-	json_t *fields;
-	struct tx *t;
+	char id[ID_MAX], at[40], deadline[40];
+	json_t *doc;
 	int k;
 
-	if (id_new(id, sizeof(id), c->region) < 0) {
-		fail_unavailable(c, "out of randomness");
-		return;
-	}
+	if (id_new(id, sizeof(id), c->region) < 0)
+		return NULL;
 	time_format_ms(now, at, sizeof(at));
 	time_format_ms(due, deadline, sizeof(deadline));
-	fields = json_object_get(r->body, "fields");
-	c->doc = json_pack("{s:s, s:s, s:O, s:s, s:s, s:s, s:s, s:s, s:O, s:o, s:s,"
+	doc = json_pack("{s:s, s:s, s:O, s:s, s:s, s:s, s:s, s:s, s:O, s:o, s:s,"
 	    " s:s, s:s, s:s, s:s, s:[{s:n, s:s, s:s, s:s, s:n}]}",
 	    "id", id, "client_id", client_id, "household_id", hh ? hh : json_null(),
 	    "area", area, "provider_id", c->provider_id, "organization", org ? org : "",
 	    "region", c->region,
 	    "priority", json_string_value(json_object_get(r->body, "priority")) ?: "routine",
 	    "reason", json_object_get(r->body, "reason"),
-	    "fields", fields ? json_incref(fields) : json_object(),
+	    "fields", fields ? json_deep_copy(fields) : json_object(),
 	    "status", "sent", "created_at", at, "created_by", r->uid, "updated_at", at,
 	    "deadline_at", deadline,
 	    "history", "from", "to", "sent", "at", at, "actor", r->uid, "note");
-	if (c->doc == NULL) {
-		fail_unavailable(c, "out of memory");
-		return;
-	}
-	snprintf(tag, sizeof(tag), "r:%s", c->region);
-	t = tx_new(tag);
+	if (doc == NULL)
+		return NULL;
 	k = tx_key(t, "referral:%s", id);
-	tx_rev(t, tx_key(t, "client:%s", client_id), c->client_rev);
+	tx_rev(t, tx_key(t, "client:%s", client_id), rev);
 	tx_absent(t, k);
-	tx_doc(t, k, c->doc);
+	tx_doc(t, k, doc);
 	tx_zadd(t, tx_key(t, "referrals"), 0, id);
 	tx_zadd(t, tx_key(t, "referrals:client:%s", client_id), 0, id);
 	tx_zadd(t, tx_key(t, "referrals:provider:%s", c->provider_id), 0, id);
@@ -181,7 +194,32 @@ referral_write(struct referral_create *c)
 	tx_zincrby(t, tx_key(t, "load:%s", area), 1, c->provider_id);
 	tx_zadd(t, tx_key(t, "deadlines"), (double)due, id);
 	tx_event(t, "referral.sent", id, area, c->provider_id);
-	if (tx_run(t, r->srv, referral_written, c) < 0)
+	return doc;
+}
+
+/* Every referral (one per client) in one transaction: all or none. */
+static void
+referral_write(struct referral_create *c)
+{
+	int64_t now = wall_ms();
+	char tag[48];
+	struct tx *t;
+	size_t i;
+	json_t *client;
+
+	snprintf(tag, sizeof(tag), "r:%s", c->region);
+	t = tx_new(tag);
+	c->docs = json_array();
+	json_array_foreach(c->clients, i, client) {
+		json_t *doc = referral_add(c, t, client, c->revs[i], now);
+		if (doc == NULL) {
+			tx_free(t);
+			fail_unavailable(c, "out of memory");
+			return;
+		}
+		json_array_append_new(c->docs, doc);
+	}
+	if (tx_run(t, c->r->srv, referral_written, c) < 0)
 		fail_unavailable(c, "redis: the referral could not be stored");
 }
 
@@ -394,73 +432,113 @@ plugin_routed(void *arg, const char *provider_id)
 		provider_chosen(c, provider_id);
 }
 
-/* ---- 2 and 3. the client, consent, the area's rules ---- */
+/* ---- 2 and 3. the clients, consent, the area's rules ---- */
+
+/* Adds errs's problems to all, prefixed with the household member's
+ * place ("members[1].consent.share") when several clients are referred. */
+static void
+merge_errors(struct referral_create *c, size_t i, struct errlist *errs, struct errlist *all)
+{
+	for (size_t k = 0; k < errs->n; k++) {
+		char where[160];
+		if (c->household)
+			snprintf(where, sizeof(where), "members[%zu].%s", i, errs->v[k].where);
+		else
+			snprintf(where, sizeof(where), "%s", errs->v[k].where);
+		errlist_add(all, where, "%s", errs->v[k].message);
+	}
+	errlist_free(errs);
+}
+
+/* Consent and the area's plugin, for one client. -1: the plugin failed. */
+static int
+client_check_referral(struct referral_create *c, const json_t *client, struct errlist *errs)
+{
+	struct request *r = c->r;
+	const char *area = c->plugin->name;
+	const json_t *consent = json_object_get(json_object_get(client, "consent"), area);
+	int (*validate)(void *, const struct korpu_referral *, struct korpu_errors *);
+	const json_t *fields = json_object_get(r->body, "fields");
+	struct korpu_referral ref;
+	int rc = 0;
+
+	if (!json_is_true(json_object_get(consent, "service")))
+		errlist_add(errs, "consent.service", "the client has not consented to receive "
+		    "this area's services; record their consent first");
+	if (!json_is_true(json_object_get(consent, "share")))
+		errlist_add(errs, "consent.share", "the client has not consented to share their "
+		    "data with this area's providers; record their consent first");
+	if (errs->n)
+		return 0;
+	/* The plugin sees the referral with the client as its provider
+	 * would: never more than the area needs. */
+	ref.doc = json_pack("{s:o, s:o, s:s, s:s}",
+	    "fields", fields ? json_deep_copy(fields) : json_object(),
+	    "client", client_view(client, 1, area), "area", area,
+	    "priority", json_string_value(json_object_get(r->body, "priority")) ?: "routine");
+	validate = PLUGIN_HOOK(c->plugin->desc, validate);
+	if (validate && validate(c->plugin->state, &ref, (struct korpu_errors *)errs) < 0)
+		rc = -1;
+	json_decref((json_t *)ref.doc);
+	return rc;
+}
 
 static void
-client_read(struct doc *docs, size_t n, void *arg)
+clients_read(struct doc *docs, size_t n, void *arg)
 {
 	struct referral_create *c = arg;
 	struct request *r = c->r;
 	const char *area = c->plugin->name;
-	const json_t *consent;
-	struct errlist errs = { 0 };
-	int (*validate)(void *, const struct korpu_referral *, struct korpu_errors *);
 	int (*route)(void *, const struct korpu_referral *, struct korpu_route *);
+	struct errlist all = { 0 };
 	struct korpu_referral ref;
-	json_t *view, *fields;
+	const json_t *fields;
 
-	(void)n;
 	keys_free(c);
 	if (docs == NULL) {
 		fail_unavailable(c, "redis: the client cannot be read right now");
 		return;
 	}
-	if (docs[0].doc == NULL) {
-		fail_422(c, "client_id", "is not a client");
+	c->clients = json_array();
+	c->revs = calloc(n + 1, sizeof(*c->revs));
+	if (c->revs == NULL) {
+		fail_unavailable(c, "out of memory");
 		return;
 	}
-	c->client = json_incref(docs[0].doc);
-	c->client_rev = docs[0].rev;
-	consent = json_object_get(json_object_get(c->client, "consent"), area);
-	if (!json_is_true(json_object_get(consent, "service")))
-		errlist_add(&errs, "consent.service", "the client has not consented to receive "
-		    "this area's services; record their consent first");
-	if (!json_is_true(json_object_get(consent, "share")))
-		errlist_add(&errs, "consent.share", "the client has not consented to share their "
-		    "data with this area's providers; record their consent first");
-	if (errs.n) {
-		reply_problem_errors(r, 422, "the referral cannot be made", &errs);
-		errlist_free(&errs);
+	for (size_t i = 0; i < n; i++) {
+		struct errlist errs = { 0 };
+		if (docs[i].doc == NULL) {
+			errlist_add(&errs, c->household ? "id" : "client_id", "is not a client");
+		} else if (client_check_referral(c, docs[i].doc, &errs) < 0) {
+			errlist_free(&errs);
+			errlist_free(&all);
+			reply_problem(r, 500, "the area's plugin failed to check the referral");
+			create_free(c);
+			return;
+		}
+		merge_errors(c, i, &errs, &all);
+		if (docs[i].doc) {
+			json_array_append(c->clients, docs[i].doc);
+			c->revs[json_array_size(c->clients) - 1] = docs[i].rev;
+		}
+	}
+	if (all.n) {
+		reply_problem_errors(r, 422, "the referral cannot be made", &all);
+		errlist_free(&all);
 		create_free(c);
 		return;
 	}
-	/* The plugin sees the referral with the client as its provider
-	 * would: never more than the area needs. */
-	view = client_view(c->client, 1, area);
-	fields = json_object_get(r->body, "fields");
-	ref.doc = json_pack("{s:o, s:o, s:s, s:s}",
-	    "fields", fields ? json_incref(fields) : json_object(), "client", view,
-	    "area", area,
-	    "priority", json_string_value(json_object_get(r->body, "priority")) ?: "routine");
-	validate = PLUGIN_HOOK(c->plugin->desc, validate);
-	if (validate && validate(c->plugin->state, &ref, (struct korpu_errors *)&errs) < 0) {
-		json_decref((json_t *)ref.doc);
-		reply_problem(r, 500, "the area's plugin failed to check the referral");
-		create_free(c);
-		return;
-	}
-	if (errs.n) {
-		json_decref((json_t *)ref.doc);
-		reply_problem_errors(r, 422, "the referral does not meet the area's rules", &errs);
-		errlist_free(&errs);
-		create_free(c);
-		return;
-	}
+	c->client = json_array_get(c->clients, 0);
 	if (json_string_value(json_object_get(r->body, "provider_id"))) {
-		json_decref((json_t *)ref.doc);
 		provider_chosen(c, json_string_value(json_object_get(r->body, "provider_id")));
 		return;
 	}
+	/* Routing decides by the first client (a household is seen together). */
+	fields = json_object_get(r->body, "fields");
+	ref.doc = json_pack("{s:o, s:o, s:s, s:s}",
+	    "fields", fields ? json_deep_copy(fields) : json_object(),
+	    "client", client_view(c->client, 1, area), "area", area,
+	    "priority", json_string_value(json_object_get(r->body, "priority")) ?: "routine");
 	route = PLUGIN_HOOK(c->plugin->desc, route);
 	c->route.done = plugin_routed;
 	c->route.arg = c;
@@ -469,44 +547,119 @@ client_read(struct doc *docs, size_t n, void *arg)
 	json_decref((json_t *)ref.doc);
 }
 
-void
-api_referral_create(struct request *r)
+/* The household's members, in its order. */
+static void
+household_read(struct doc *docs, size_t n, void *arg)
 {
-	struct errlist errs = { 0 };
-	const char *area = json_string_value(json_object_get(r->body, "area"));
-	const char *client_id = json_string_value(json_object_get(r->body, "client_id"));
-	const struct plugin *p = NULL;
-	struct referral_create *c;
-	char key[160];
-	const char *keys[] = { key };
+	struct referral_create *c = arg;
+	const json_t *members;
+	size_t i;
+	json_t *v;
 
-	body_check(r->body, referral_spec, 0, &errs);
+	(void)n;
+	keys_free(c);
+	if (docs == NULL) {
+		fail_unavailable(c, "redis: the household cannot be read right now");
+		return;
+	}
+	if (docs[0].doc == NULL) {
+		fail_422(c, "household_id", "is not a household");
+		return;
+	}
+	members = json_object_get(docs[0].doc, "members");
+	c->keys = calloc(json_array_size(members) + 1, sizeof(char *));
+	json_array_foreach(members, i, v) {
+		char key[160];
+		key_region(key, sizeof(key), c->region, "client", json_string_value(v));
+		if (c->keys == NULL || (c->keys[c->nkeys] = strdup(key)) == NULL)
+			break;
+		c->nkeys++;
+	}
+	if (c->keys == NULL || c->nkeys != json_array_size(members) ||
+	    store_fetch(c->r->srv, (const char *const *)c->keys, c->nkeys, clients_read, c) < 0)
+		fail_unavailable(c, "redis: the household cannot be read right now");
+}
+
+/* The checks both routes share; NULL having answered 422. */
+static const struct plugin *
+check_common(struct request *r, struct errlist *errs)
+{
+	const char *area = json_string_value(json_object_get(r->body, "area"));
+	const struct plugin *p = NULL;
+
 	if (area && (p = plugins_find(&r->srv->plugins, area)) == NULL)
-		errlist_add(&errs, "area", "is not a service area of this korpu");
+		errlist_add(errs, "area", "is not a service area of this korpu");
 	else if (p && !p->started)
-		errlist_add(&errs, "area", "is not running");
-	if (client_id && (!id_valid(client_id, 1) ||
-	    !conf_region_known(r->srv->conf, id_region(client_id))))
-		errlist_add(&errs, "client_id", "is not a client");
+		errlist_add(errs, "area", "is not running");
 	/* Every problem of the form at once: the area's fields too (unless
 	 * "fields" is no object, which body_check reported). */
 	if (p && (json_object_get(r->body, "fields") == NULL ||
 	    json_is_object(json_object_get(r->body, "fields"))))
-		fields_check(p->desc->fields, json_object_get(r->body, "fields"), &errs);
-	if (errs.n) {
-		reply_problem_errors(r, 422, "the referral cannot be made", &errs);
-		errlist_free(&errs);
-		return;
-	}
-	c = calloc(1, sizeof(*c));
+		fields_check(p->desc->fields, json_object_get(r->body, "fields"), errs);
+	return p;
+}
+
+static void
+start(struct request *r, const struct plugin *p, const char *id, int household)
+{
+	struct referral_create *c = calloc(1, sizeof(*c));
+	char key[160];
+	const char *keys[] = { key };
+
 	if (c == NULL) {
 		reply_problem(r, 500, "out of memory");
 		return;
 	}
 	c->r = r;
 	c->plugin = p;
-	snprintf(c->region, sizeof(c->region), "%s", id_region(client_id));
-	key_region(key, sizeof(key), c->region, "client", client_id);
-	if (store_fetch(r->srv, keys, 1, client_read, c) < 0)
+	c->household = household;
+	snprintf(c->region, sizeof(c->region), "%s", id_region(id));
+	key_region(key, sizeof(key), c->region, household ? "household" : "client", id);
+	if (store_fetch(r->srv, keys, 1, household ? household_read : clients_read, c) < 0)
 		fail_unavailable(c, "redis: the client cannot be read right now");
+}
+
+void
+api_referral_create(struct request *r)
+{
+	struct errlist errs = { 0 };
+	const char *client_id = json_string_value(json_object_get(r->body, "client_id"));
+	const struct plugin *p;
+
+	body_check(r->body, referral_spec, 0, &errs);
+	p = check_common(r, &errs);
+	if (client_id && (!id_valid(client_id, 1) ||
+	    !conf_region_known(r->srv->conf, id_region(client_id))))
+		errlist_add(&errs, "client_id", "is not a client");
+	if (errs.n) {
+		reply_problem_errors(r, 422, "the referral cannot be made", &errs);
+		errlist_free(&errs);
+		return;
+	}
+	start(r, p, client_id, 0);
+}
+
+/*
+ * POST /api/v1/referrals/household: every member of a household referred
+ * together, to one provider, in one step: all the referrals are made, or
+ * none (a member without consent, or not eligible, stops them all and is
+ * named as members[i]).
+ */
+void
+api_referral_household(struct request *r)
+{
+	struct errlist errs = { 0 };
+	const char *hh = json_string_value(json_object_get(r->body, "household_id"));
+	const struct plugin *p;
+
+	body_check(r->body, household_referral_spec, 0, &errs);
+	p = check_common(r, &errs);
+	if (hh && (!id_valid(hh, 1) || !conf_region_known(r->srv->conf, id_region(hh))))
+		errlist_add(&errs, "household_id", "is not a household");
+	if (errs.n) {
+		reply_problem_errors(r, 422, "the referral cannot be made", &errs);
+		errlist_free(&errs);
+		return;
+	}
+	start(r, p, hh, 1);
 }

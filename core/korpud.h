@@ -595,6 +595,7 @@ void api_consent_put(struct request *r);
 void api_household_create(struct request *r);
 void api_household_get(struct request *r);
 void api_referral_create(struct request *r);
+void api_referral_household(struct request *r);
 void api_referral_get(struct request *r);
 void api_referral_list(struct request *r);
 void api_referral_transition(struct request *r);

@@ -71,10 +71,13 @@ script_replied(redisReply *r, void *arg)
 static int
 script_send(struct script_call *sc)
 {
-	const char *argv[2 + 64];
-	size_t lens[2 + 64];
+	const char **argv = calloc((size_t)sc->argc + 2, sizeof(*argv));
+	size_t *lens = calloc((size_t)sc->argc + 2, sizeof(*lens));
 	const struct script *s = &redis_scripts[sc->id];
+	int rc = -1;
 
+	if (argv == NULL || lens == NULL)
+		goto out;
 	if (sc->retried || s->sha[0] == '\0') {
 		argv[0] = "EVAL";
 		argv[1] = s->source;
@@ -88,8 +91,12 @@ script_send(struct script_call *sc)
 		argv[2 + i] = sc->argv[i];
 		lens[2 + i] = sc->lens[i];
 	}
-	return redis_call_any(sc->link, sc->id == SCRIPT_SCHEMA, script_replied, sc,
+	rc = redis_call_any(sc->link, sc->id == SCRIPT_SCHEMA, script_replied, sc,
 	    2 + sc->argc, argv, lens);
+out:
+	free(argv);
+	free(lens);
+	return rc;
 }
 
 /*
@@ -103,7 +110,7 @@ redis_script(struct redis_link *l, enum script_id id, redis_cb cb, void *arg,
 	struct script_call *sc;
 	char numkeys[16];
 
-	if (argc < 0 || argc > 63 || nkeys > argc)
+	if (argc < 0 || argc > 4096 || nkeys > argc)	/* a sanity bound, far above any change */
 		return -1;
 	sc = calloc(1, sizeof(*sc));
 	if (sc == NULL)

@@ -41,6 +41,7 @@ const struct route routes[] = {
 	/* referrals: providers see their own organization's (authz_org_visible) */
 	{ EVHTTP_REQ_GET, "/api/v1/referrals", api_referral_list, 0, CASE | PROV | READ },
 	{ EVHTTP_REQ_POST, "/api/v1/referrals", api_referral_create, JSON, CASE },
+	{ EVHTTP_REQ_POST, "/api/v1/referrals/household", api_referral_household, JSON, CASE },
 	{ EVHTTP_REQ_GET, "/api/v1/referrals/{id}", api_referral_get, 0, CASE | PROV | READ },
 	{ EVHTTP_REQ_POST, "/api/v1/referrals/{id}/transition", api_referral_transition, JSON,
 	  CASE | PROV },
