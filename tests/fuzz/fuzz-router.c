@@ -28,6 +28,7 @@ void api_household_create(struct request *r) { abort(); }
 void api_household_get(struct request *r) { abort(); }
 void api_referral_list(struct request *r) { abort(); }
 void api_referral_create(struct request *r) { abort(); }
+void api_referral_household(struct request *r) { abort(); }
 void api_referral_get(struct request *r) { abort(); }
 void api_referral_transition(struct request *r) { abort(); }
 void api_org_list(struct request *r) { abort(); }
@@ -37,6 +38,7 @@ void api_org_agreement(struct request *r) { abort(); }
 void api_provider_list(struct request *r) { abort(); }
 void api_provider_create(struct request *r) { abort(); }
 void api_provider_get(struct request *r) { abort(); }
+void api_directory_import(struct request *r) { abort(); }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
