@@ -8,13 +8,17 @@
  * korpu:{r:REGION}:hsds:provider:ID), so importing a dataset again
  * changes only what changed in it, and importing it twice changes
  * nothing. An organization already in korpu under the same name (entered
- * by hand) is adopted rather than duplicated. The report counts created,
+ * by hand) is adopted rather than duplicated; a second organization of
+ * the dataset with that name is skipped (names are unique in korpu). A
+ * provider keeps its area, organization and region: a dataset that moves
+ * it to another is reported, not followed. The report counts created,
  * updated and unchanged rows and lists every row skipped, with why.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
 #include <hiredis/hiredis.h>
 
 #include "korpud.h"
@@ -36,15 +40,25 @@ struct import {
 	json_t *mapped;			/* hsds_map's output */
 	json_t *report;
 	json_t *orgs;			/* HSDS organization id -> korpu id */
+	json_t *claimed;		/* korpu organization id -> HSDS id */
 	size_t i;			/* the row in hand */
 	int providers;			/* 0: organizations, 1: providers */
 	json_t *row;			/* korpu document being written */
 	char id[ID_MAX];
 	char hash[65];			/* of the organization's folded name */
 	int updating;			/* the row exists in korpu: an update */
+	int name_key;			/* tx_key of a renamed organization's new
+					 * orgname key, or 0 */
+	size_t region_i;		/* the next configured region to look in
+					 * for a provider new to its own */
+	char elsewhere[48];		/* the region being looked in */
+	int stepping;			/* in step(): row_done and finish defer */
+	int again;			/* a row was done within step() */
+	int finished;			/* finish() ran within step() */
 };
 
 static void next_row(struct import *im);
+static void step(struct import *im);
 
 static void
 count(struct import *im, const char *table, const char *what)
@@ -76,14 +90,24 @@ source_id(struct import *im)
 }
 
 static void
-finish(struct import *im, int status, const char *error)
+import_free(struct import *im)
 {
-	im->done(status == 200 ? im->report : NULL, status, error, im->arg);
 	json_decref(im->mapped);
 	json_decref(im->report);
 	json_decref(im->orgs);
+	json_decref(im->claimed);
 	json_decref(im->row);
 	free(im);
+}
+
+static void
+finish(struct import *im, int status, const char *error)
+{
+	im->done(status == 200 ? im->report : NULL, status, error, im->arg);
+	if (im->stepping)
+		im->finished = 1;	/* step() frees it */
+	else
+		import_free(im);
 }
 
 static void
@@ -92,8 +116,40 @@ row_done(struct import *im)
 	json_decref(im->row);
 	im->row = NULL;
 	im->updating = 0;
+	im->name_key = 0;
+	im->region_i = 0;
 	im->i++;
-	next_row(im);
+	if (im->stepping)
+		im->again = 1;		/* step() goes on with the next row */
+	else
+		step(im);
+}
+
+/*
+ * Goes through the rows until one waits for Redis (its callback calls
+ * row_done later) or the import finishes. A loop, not recursion: rows
+ * done at once (skipped without asking Redis: say the providers of an
+ * organization that was skipped) can be tens of thousands in a row.
+ *
+ * Mapping a big dataset, or skipping many rows, takes a while within one
+ * turn of the event loop, whose clock libevent caches at the turn's
+ * start: a command's timeout (redis-link.c) would count from then, and
+ * the next command look overdue at once. So read the clock afresh.
+ */
+static void
+step(struct import *im)
+{
+	im->stepping = 1;
+	do {
+		im->again = 0;
+		event_base_update_cache_time(im->srv->base);
+		next_row(im);
+	} while (im->again && !im->finished);
+	if (im->finished) {
+		import_free(im);
+		return;
+	}
+	im->stepping = 0;
 }
 
 /* Does doc already say what the dataset says? */
@@ -126,6 +182,14 @@ unavailable(struct import *im, const void *reply)
 
 /* ---- organizations ---- */
 
+/* The organization in hand is korpu organization im->id. */
+static void
+org_mapped(struct import *im)
+{
+	json_object_set_new(im->orgs, source_id(im), json_string(im->id));
+	json_object_set_new(im->claimed, im->id, json_string(source_id(im)));
+}
+
 static void
 org_written(const struct tx_result *res, void *arg)
 {
@@ -134,10 +198,17 @@ org_written(const struct tx_result *res, void *arg)
 	if (unavailable(im, res->status == TX_UNAVAILABLE ? NULL : res))
 		return;
 	if (res->status == TX_OK) {
-		json_object_set_new(im->orgs, source_id(im), json_string(im->id));
+		org_mapped(im);
 		count(im, "organizations", im->updating ? "updated" : "created");
+	} else if (res->status == TX_CONFLICT && im->name_key && res->key == im->name_key) {
+		/* Renamed to the name of another organization: importing
+		 * again would not help. */
+		char reason[200];
+		snprintf(reason, sizeof(reason), "its new name is that of another korpu "
+		    "organization (%s)", res->current);
+		skip(im, "organizations", source_id(im), reason);
 	} else {
-		skip(im, "organization", source_id(im), res->status == TX_CONFLICT ?
+		skip(im, "organizations", source_id(im), res->status == TX_CONFLICT ?
 		    "changed in korpu while it was imported; import again" :
 		    "Redis refused the change");
 	}
@@ -165,7 +236,7 @@ org_existing(struct doc *docs, size_t n, void *arg)
 	if (unavailable(im, docs))
 		return;
 	if (docs[0].doc == NULL) {
-		skip(im, "organization", source_id(im), "its korpu organization is gone");
+		skip(im, "organizations", source_id(im), "its korpu organization is gone");
 		row_done(im);
 		return;
 	}
@@ -177,7 +248,7 @@ org_existing(struct doc *docs, size_t n, void *arg)
 		tx_set(t, kh, im->id);
 	}
 	if (same(docs[0].doc, want, org_members)) {
-		json_object_set_new(im->orgs, source_id(im), json_string(im->id));
+		org_mapped(im);
 		count(im, "organizations", "unchanged");
 		/* Still record the link: adopting one by its name is ours to
 		 * keep, so the next import finds it by its HSDS id. */
@@ -200,6 +271,7 @@ org_existing(struct doc *docs, size_t n, void *arg)
 			tx_del(t, tx_key(t, "orgname:%s", old_hash));
 			tx_absent(t, kn);
 			tx_set(t, kn, im->id);
+			im->name_key = kn;
 		}
 		free(folded);
 	}
@@ -215,7 +287,19 @@ org_fetch(struct import *im)
 {
 	char key[128];
 	const char *keys[] = { key };
+	const char *other = json_string_value(json_object_get(im->claimed, im->id));
 
+	/* Two organizations of the dataset with one (folded) name, or linked
+	 * to one korpu organization: the first keeps it. Letting both write
+	 * it would change it twice in every import. */
+	if (other != NULL) {
+		char reason[300];
+		snprintf(reason, sizeof(reason), "organization %s of this dataset has the same "
+		    "name: korpu organization names are unique", other);
+		skip(im, "organizations", source_id(im), reason);
+		row_done(im);
+		return;
+	}
 	snprintf(key, sizeof(key), "korpu:{dir}:org:%s", im->id);
 	if (store_fetch(im->srv, keys, 1, org_existing, im) < 0)
 		finish(im, 503, "redis: the import could not finish");
@@ -238,7 +322,7 @@ org_create(struct import *im)
 	    "id", im->id, "name", json_object_get(want, "name"),
 	    "kind", json_object_get(want, "kind"), "region", json_object_get(want, "region"),
 	    "directory_name", "agreement", "created_at", at, "created_by", im->actor,
-	    "source", "hsds", "dataset", "id", source_id(im));
+	    "source", "dataset", "hsds", "id", source_id(im));
 	t = tx_new("dir");
 	k = tx_key(t, "org:%s", im->id);
 	kn = tx_key(t, "orgname:%s", im->hash);
@@ -283,7 +367,7 @@ org_by_source(redisReply *reply, void *arg)
 	folded = text_fold(name ? name : "", name ? strlen(name) : 0);
 	if (folded == NULL || sha256_hex(folded, strlen(folded), im->hash) < 0) {
 		free(folded);
-		skip(im, "organization", source_id(im), "its name is not valid text");
+		skip(im, "organizations", source_id(im), "its name is not valid text");
 		row_done(im);
 		return;
 	}
@@ -361,25 +445,13 @@ provider_existing(struct doc *docs, size_t n, void *arg)
 }
 
 static void
-provider_by_source(redisReply *reply, void *arg)
+provider_create(struct import *im)
 {
-	struct import *im = arg;
 	const char *region = json_string_value(json_object_get(im->row, "region"));
 	char tag[48], at[40];
 	struct tx *t;
 	int kh;
 
-	if (unavailable(im, reply))
-		return;
-	if (reply->type == REDIS_REPLY_STRING && reply->len < sizeof(im->id)) {
-		char key[160];
-		const char *keys[] = { key };
-		memcpy(im->id, reply->str, reply->len + 1);
-		key_region(key, sizeof(key), region, "provider", im->id);
-		if (store_fetch(im->srv, keys, 1, provider_existing, im) < 0)
-			finish(im, 503, "redis: the import could not finish");
-		return;
-	}
 	if (id_new(im->id, sizeof(im->id), region) < 0) {
 		finish(im, 500, "out of randomness");
 		return;
@@ -398,6 +470,77 @@ provider_by_source(redisReply *reply, void *arg)
 	tx_set(t, kh, im->id);
 	if (tx_run(t, im->srv, provider_written, im) < 0)
 		finish(im, 503, "redis: the import could not finish");
+}
+
+static void provider_elsewhere(redisReply *reply, void *arg);
+
+/*
+ * A provider new to its region may be one korpu has in another: the
+ * dataset moved its location. korpu keeps a provider's region (its id
+ * names it, and its referrals and appointments live there), as it keeps
+ * its area; so look in the other regions before creating a second one.
+ */
+static void
+provider_look_elsewhere(struct import *im)
+{
+	const struct strlist *regions = &im->srv->conf->regions;
+	const char *region = json_string_value(json_object_get(im->row, "region"));
+	char key[200];
+	const char *argv[] = { "GET", key };
+
+	while (im->region_i < regions->n && strcmp(regions->v[im->region_i], region) == 0)
+		im->region_i++;
+	if (im->region_i == regions->n) {
+		provider_create(im);
+		return;
+	}
+	snprintf(im->elsewhere, sizeof(im->elsewhere), "%s", regions->v[im->region_i]);
+	snprintf(key, sizeof(key), "korpu:{r:%s}:hsds:provider:%s", im->elsewhere,
+	    source_id(im));
+	if (redis_call(im->srv->redis, provider_elsewhere, im, 2, argv, NULL) < 0)
+		finish(im, 503, "redis: the import could not finish");
+}
+
+static void
+provider_elsewhere(redisReply *reply, void *arg)
+{
+	struct import *im = arg;
+
+	if (unavailable(im, reply))
+		return;
+	if (reply->type == REDIS_REPLY_STRING) {
+		char reason[300];
+		snprintf(reason, sizeof(reason), "its region changed: korpu has it in %s (%.*s) "
+		    "and keeps a provider's region, so add it anew",
+		    im->elsewhere, (int)(reply->len < 64 ? reply->len : 64),
+		    reply->str);
+		skip(im, "service_at_location", source_id(im), reason);
+		row_done(im);
+		return;
+	}
+	im->region_i++;
+	provider_look_elsewhere(im);
+}
+
+static void
+provider_by_source(redisReply *reply, void *arg)
+{
+	struct import *im = arg;
+	const char *region = json_string_value(json_object_get(im->row, "region"));
+
+	if (unavailable(im, reply))
+		return;
+	if (reply->type == REDIS_REPLY_STRING && reply->len < sizeof(im->id)) {
+		char key[160];
+		const char *keys[] = { key };
+		memcpy(im->id, reply->str, reply->len + 1);
+		key_region(key, sizeof(key), region, "provider", im->id);
+		if (store_fetch(im->srv, keys, 1, provider_existing, im) < 0)
+			finish(im, 503, "redis: the import could not finish");
+		return;
+	}
+	im->region_i = 0;
+	provider_look_elsewhere(im);
 }
 
 /* ---- the rows, one after the other ---- */
@@ -508,6 +651,11 @@ directory_import(struct server *srv, const json_t *dataset, const char *default_
 	    "skipped", skipped ? json_incref(skipped) : json_array(),
 	    "warnings", warnings ? json_incref(warnings) : json_array());
 	im->orgs = json_object();
-	next_row(im);
+	im->claimed = json_object();
+	if (im->report == NULL || im->orgs == NULL || im->claimed == NULL) {
+		finish(im, 500, "out of memory");
+		return 0;
+	}
+	step(im);
 	return 0;
 }
