@@ -260,6 +260,9 @@ int tx_key(struct tx *t, const char *fmt, ...) __attribute__((format(printf, 2, 
 void tx_rev(struct tx *t, int k, long long rev);
 void tx_absent(struct tx *t, int k);
 void tx_eq(struct tx *t, int k, const char *value);
+void tx_cap(struct tx *t, int k, const char *field, long long cap);
+void tx_free_interval(struct tx *t, int k, int64_t start, int64_t end, const char *skip);
+void tx_hincrby(struct tx *t, int k, const char *field, long long by);
 void tx_doc(struct tx *t, int k, const json_t *doc);
 void tx_set(struct tx *t, int k, const char *value);
 void tx_del(struct tx *t, int k);
@@ -282,6 +285,8 @@ typedef int (*keep_fn)(const json_t *doc, void *arg);
 int store_list_regions(struct server *srv, const char *index, const char *kind,
     const char *only_region, const char *cursor, long limit, keep_fn keep, void *keep_arg,
     list_cb cb, void *arg);
+typedef void (*hashes_cb)(json_t *hashes, void *arg);
+int store_hashes(struct server *srv, const char *const *keys, size_t n, hashes_cb cb, void *arg);
 void key_region(char *buf, size_t len, const char *region, const char *what, const char *id);
 
 /* body-check.c: a request body against a table of its members. */
@@ -307,6 +312,8 @@ int timezone_known(const char *tz);
 struct plugin_set;
 size_t provider_check(const json_t *body, int partial, const struct conf *conf,
     const struct plugin_set *plugins, struct errlist *errs);
+size_t hours_check(const json_t *hours, long slot, struct errlist *errs);
+void languages_check(const json_t *languages, struct errlist *errs);
 #define PROVIDER_TIMEZONE_DEFAULT "Asia/Baku"
 
 /* client-check.c: a client's record and its search keys. */
@@ -329,6 +336,49 @@ enum move_check referral_move_check(const char *from, const char *to, unsigned a
 
 /* client-view.c: the part of a client's record a reader may see. */
 json_t *client_view(const json_t *client, int org_scoped, const char *area);
+
+/* slots.c: a provider's slots from its hours, zone and closures. */
+#define SLOTS_PER_DAY_MAX 1024
+struct slot {
+	int64_t start_ms, end_ms;	/* UTC */
+	int local_minute;		/* the local start, minutes after midnight */
+};
+int slots_of_day(const json_t *provider, const char *date, struct slot *out, size_t max);
+int slot_find(const json_t *provider, int64_t start_ms, struct slot *s);
+int local_date(int64_t ms, const char *zone, char out[11]);
+int time_format_local(int64_t ms, const char *zone, char *buf, size_t len);
+int date_add_days(const char *date, int days, char out[11]);
+int hours_cover(const json_t *doc, int64_t start_ms, int64_t end_ms);
+
+/* appointment-book.c: taking places atomically. */
+struct booking;
+typedef void (*booking_done_fn)(struct booking *b, int status, const char *problem);
+struct booking_item {
+	json_t *client;
+	struct slot slot;
+	int k_taken, k_busy;		/* their keys in the transaction */
+};
+struct booking {
+	struct request *r;
+	json_t *provider;
+	json_t *referral;		/* or NULL */
+	long long referral_rev;
+	struct booking_item *items;
+	size_t n;
+	char lang[8];			/* interpreter language, or "" */
+	json_t *interpreters;		/* candidates on duty, in order */
+	size_t cand;
+	int k_interp;
+	json_t *docs;			/* the appointments of the last attempt */
+	booking_done_fn done;
+	void *arg;
+};
+struct booking *booking_new(struct request *r);
+void booking_free(struct booking *b);
+int booking_add(struct booking *b, const json_t *client, const struct slot *s);
+void booking_start(struct booking *b);
+void busy_member(char *buf, size_t len, int64_t start, int64_t end, const char *id);
+long long provider_capacity(const json_t *provider);
 
 /* fields-check.c: a referral's "fields" against an area's field table. */
 int fields_check(const struct korpu_field *table, const json_t *fields, struct errlist *errs);
@@ -609,6 +659,17 @@ typedef void (*import_done_fn)(json_t *report, int status, const char *error, vo
 int directory_import(struct server *srv, const json_t *dataset, const char *default_area,
     const char *default_region, const char *actor, import_done_fn done, void *arg);
 int import_cli_run(struct server *srv, const char *file, const char *area, const char *region);
+void api_interpreter_create(struct request *r);
+void api_interpreter_list(struct request *r);
+void api_provider_slots(struct request *r);
+void api_appointment_create(struct request *r);
+void api_appointment_household(struct request *r);
+void api_appointment_get(struct request *r);
+void api_appointment_list(struct request *r);
+void api_appointment_cancel(struct request *r);
+void api_appointment_reschedule(struct request *r);
+void api_appointment_status(struct request *r);
+int appointment_key(struct request *r, const char *id, char *key, size_t len);
 void api_provider_create(struct request *r);
 void api_provider_list(struct request *r);
 void api_provider_get(struct request *r);

@@ -133,6 +133,23 @@ check_rule(const json_t *rule, size_t i, long slot, struct errlist *errs, int op
 	}
 }
 
+/* ISO 639 codes, lower case. */
+void
+languages_check(const json_t *languages, struct errlist *errs)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(languages, i, v) {
+		const char *l = json_string_value(v);
+		if (l == NULL || strlen(l) < 2 || strspn(l, "abcdefghijklmnopqrstuvwxyz") != strlen(l)) {
+			char where[32];
+			snprintf(where, sizeof(where), "languages[%zu]", i);
+			errlist_add(errs, where, "must be an ISO 639 code such as az, ru, ar");
+		}
+	}
+}
+
 /*
  * Checks a provider body (partial: a PATCH). Returns the number of
  * problems added. The organization's existence is checked by the caller.
@@ -147,7 +164,6 @@ provider_check(const json_t *body, int partial, const struct conf *conf,
 	const char *tz = json_string_value(json_object_get(body, "timezone"));
 	const json_t *slot = json_object_get(body, "slot_minutes");
 	const json_t *hours = json_object_get(body, "hours");
-	int open_at[7][8], close_at[7][8], count[7] = { 0 };
 	size_t i;
 	json_t *v;
 
@@ -159,14 +175,7 @@ provider_check(const json_t *body, int partial, const struct conf *conf,
 		errlist_add(errs, "region", "is not a region of this korpu (see regions in korpud.conf)");
 	if (tz && !timezone_known(tz))
 		errlist_add(errs, "timezone", "is not an IANA time zone name (e.g. Asia/Baku)");
-	json_array_foreach(json_object_get(body, "languages"), i, v) {
-		const char *l = json_string_value(v);
-		if (strlen(l) < 2 || strspn(l, "abcdefghijklmnopqrstuvwxyz") != strlen(l)) {
-			char where[32];
-			snprintf(where, sizeof(where), "languages[%zu]", i);
-			errlist_add(errs, where, "must be an ISO 639 code such as az, ru, ar");
-		}
-	}
+	languages_check(json_object_get(body, "languages"), errs);
 	json_array_foreach(json_object_get(body, "closed"), i, v) {
 		if (!date_valid(json_string_value(v))) {
 			char where[32];
@@ -174,11 +183,23 @@ provider_check(const json_t *body, int partial, const struct conf *conf,
 			errlist_add(errs, where, "must be a date written YYYY-MM-DD");
 		}
 	}
+	hours_check(hours, slot ? (long)json_integer_value(slot) : 30, errs);
+	return errs->n - before;
+}
+
+/* Weekly opening rules ("hours"): each at least slot minutes long, none
+ * overlapping another on a day. Returns the problems added. */
+size_t
+hours_check(const json_t *hours, long slot, struct errlist *errs)
+{
+	int open_at[7][8], close_at[7][8], count[7] = { 0 };
+	size_t before = errs->n, i;
+	json_t *v;
+
 	if (json_array_size(hours) > 64)
 		errlist_add(errs, "hours", "must have at most 64 rules");
 	else
 		json_array_foreach(hours, i, v)
-			check_rule(v, i, slot ? (long)json_integer_value(slot) : 30, errs,
-			    open_at, close_at, count);
+			check_rule(v, i, slot, errs, open_at, close_at, count);
 	return errs->n - before;
 }

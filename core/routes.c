@@ -46,6 +46,17 @@ const struct route routes[] = {
 	{ EVHTTP_REQ_POST, "/api/v1/referrals/{id}/transition", api_referral_transition, JSON,
 	  CASE | PROV },
 
+	/* appointments: caseworkers book; providers see and mark their own */
+	{ EVHTTP_REQ_GET, "/api/v1/appointments", api_appointment_list, 0, CASE | PROV | READ },
+	{ EVHTTP_REQ_POST, "/api/v1/appointments", api_appointment_create, JSON, CASE },
+	{ EVHTTP_REQ_POST, "/api/v1/appointments/household", api_appointment_household, JSON, CASE },
+	{ EVHTTP_REQ_GET, "/api/v1/appointments/{id}", api_appointment_get, 0, CASE | PROV | READ },
+	{ EVHTTP_REQ_POST, "/api/v1/appointments/{id}/cancel", api_appointment_cancel, JSON,
+	  CASE | PROV },
+	{ EVHTTP_REQ_POST, "/api/v1/appointments/{id}/reschedule", api_appointment_reschedule,
+	  JSON, CASE },
+	{ EVHTTP_REQ_POST, "/api/v1/appointments/{id}/status", api_appointment_status, JSON, PROV },
+
 	/* the directory */
 	{ EVHTTP_REQ_GET, "/api/v1/organizations", api_org_list, 0, ANY },
 	{ EVHTTP_REQ_POST, "/api/v1/organizations", api_org_create, JSON, ADMIN },
@@ -54,6 +65,9 @@ const struct route routes[] = {
 	{ EVHTTP_REQ_GET, "/api/v1/providers", api_provider_list, 0, ANY },
 	{ EVHTTP_REQ_POST, "/api/v1/providers", api_provider_create, JSON, ADMIN },
 	{ EVHTTP_REQ_GET, "/api/v1/providers/{id}", api_provider_get, 0, ANY },
+	{ EVHTTP_REQ_GET, "/api/v1/providers/{id}/slots", api_provider_slots, 0, ANY },
+	{ EVHTTP_REQ_GET, "/api/v1/interpreters", api_interpreter_list, 0, CASE | READ | ADMIN },
+	{ EVHTTP_REQ_POST, "/api/v1/interpreters", api_interpreter_create, JSON, ADMIN },
 	{ EVHTTP_REQ_POST, "/api/v1/directory/import", api_directory_import,
 	  JSON | ROUTE_LARGE_BODY | ROUTE_ANY_JSON, ADMIN },
 };

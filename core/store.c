@@ -106,6 +106,34 @@ tx_key(struct tx *t, const char *fmt, ...)
 
 void tx_rev(struct tx *t, int k, long long rev) { push(t, "REV"); pushf(t, "%d", k); pushf(t, "%lld", rev); }
 void tx_absent(struct tx *t, int k) { push(t, "ABSENT"); pushf(t, "%d", k); }
+void
+tx_cap(struct tx *t, int k, const char *field, long long cap)
+{
+	push(t, "CAP");
+	pushf(t, "%d", k);
+	push(t, field);
+	pushf(t, "%lld", cap);
+}
+
+void
+tx_free_interval(struct tx *t, int k, int64_t start, int64_t end, const char *skip)
+{
+	push(t, "FREE");
+	pushf(t, "%d", k);
+	pushf(t, "%lld", (long long)start);
+	pushf(t, "%lld", (long long)end);
+	push(t, skip ? skip : "");
+}
+
+void
+tx_hincrby(struct tx *t, int k, const char *field, long long by)
+{
+	push(t, "HINCRBY");
+	pushf(t, "%d", k);
+	push(t, field);
+	pushf(t, "%lld", by);
+}
+
 void tx_eq(struct tx *t, int k, const char *v) { push(t, "EQ"); pushf(t, "%d", k); push(t, v); }
 void tx_set(struct tx *t, int k, const char *v) { push(t, "SET"); pushf(t, "%d", k); push(t, v); }
 void tx_del(struct tx *t, int k) { push(t, "DEL"); pushf(t, "%d", k); }
@@ -321,4 +349,79 @@ void
 key_region(char *buf, size_t len, const char *region, const char *what, const char *id)
 {
 	snprintf(buf, len, "korpu:{r:%s}:%s:%s", region, what, id);
+}
+
+/* ---- reading hashes (counts per day) ---- */
+
+struct hashes {
+	hashes_cb cb;
+	void *arg;
+	json_t *out;			/* one object per key */
+	size_t left;
+	int unavailable;
+};
+
+struct hash_one {
+	struct hashes *h;
+	size_t i;
+};
+
+static void
+hash_read(redisReply *reply, void *arg)
+{
+	struct hash_one *o = arg;
+	struct hashes *h = o->h;
+
+	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
+		h->unavailable = 1;
+	} else {
+		json_t *obj = json_array_get(h->out, o->i);
+		for (size_t k = 0; k + 1 < reply->elements; k += 2)
+			json_object_set_new(obj, reply->element[k]->str,
+			    json_integer(strtoll(reply->element[k + 1]->str, NULL, 10)));
+	}
+	free(o);
+	if (--h->left == 0) {
+		h->cb(h->unavailable ? NULL : h->out, h->arg);
+		json_decref(h->out);
+		free(h);
+	}
+}
+
+/*
+ * Reads the hashes at keys (counts: field -> integer); cb gets a JSON
+ * array with one object per key (empty when absent), or NULL when Redis
+ * did not answer. The array is freed after cb returns.
+ */
+int
+store_hashes(struct server *srv, const char *const *keys, size_t n, hashes_cb cb, void *arg)
+{
+	struct hashes *h = calloc(1, sizeof(*h));
+
+	if (h == NULL)
+		return -1;
+	h->cb = cb;
+	h->arg = arg;
+	h->out = json_array();
+	h->left = n + 1;		/* +1: held until every call is sent */
+	for (size_t i = 0; i < n; i++) {
+		struct hash_one *o = calloc(1, sizeof(*o));
+		const char *argv[] = { "HGETALL", keys[i] };
+		json_array_append_new(h->out, json_object());
+		if (o) {
+			o->h = h;
+			o->i = i;
+		}
+		if (o == NULL || redis_call(srv->redis, hash_read, o, 2, argv, NULL) < 0) {
+			free(o);
+			h->unavailable = 1;
+			h->left--;
+		}
+	}
+	if (--h->left == 0) {
+		h->cb(h->unavailable ? NULL : h->out, h->arg);
+		json_decref(h->out);
+		free(h);
+	}
+	return 0;
 }

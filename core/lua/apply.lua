@@ -7,16 +7,25 @@
 --   REV k rev         KEYS[k] is a document hash at revision rev (0: absent)
 --   ABSENT k          KEYS[k] does not exist
 --   EQ k value        KEYS[k] is a string holding value
+--   CAP k field cap   the count in hash KEYS[k] at field is below cap
+--   FREE k start end skip   no interval of sorted set KEYS[k] (members
+--                     "start:end:id", scored by start, in ms) overlaps
+--                     [start, end), other than member skip ("" for none)
 --   DOC k json        store a document: HSET doc json, rev+1
 --   SET k value       plain string (unique indexes)
 --   DEL k
 --   ZADD k score member / ZREM k member / ZINCRBY k by member
+--   HINCRBY k field by (a count that reaches 0 is deleted)
 --   HSET k field value
 --   XADD k n f1 v1 .. fn vn   (stream trimmed to about a million entries)
 -- Returns {"ok"}, or {"conflict", k, current} for the first failed check
 -- (current: the document's revision, or the unique key's value).
-local arity = { REV = 2, ABSENT = 1, EQ = 2, DOC = 2, SET = 2, DEL = 1, ZADD = 3,
-  ZREM = 2, ZINCRBY = 3, HSET = 3 }
+local arity = { REV = 2, ABSENT = 1, EQ = 2, CAP = 3, FREE = 4, DOC = 2, SET = 2, DEL = 1,
+  ZADD = 3, ZREM = 2, ZINCRBY = 3, HSET = 3, HINCRBY = 3 }
+
+-- No booking is longer than a day, so an overlap starts less than a day
+-- before the interval: the scan reads only that window.
+local DAY_MS = 86400000
 
 local ops = {}
 local i = 1
@@ -52,6 +61,18 @@ for _, op in ipairs(ops) do
   elseif op.name == 'EQ' then
     local v = redis.call('GET', KEYS[k])
     if v ~= op[2] then return { 'conflict', k, v or '' } end
+  elseif op.name == 'CAP' then
+    local n = tonumber(redis.call('HGET', KEYS[k], op[2]) or '0')
+    if n >= tonumber(op[3]) then return { 'conflict', k, tostring(n) } end
+  elseif op.name == 'FREE' then
+    local s, e = tonumber(op[2]), tonumber(op[3])
+    local near = redis.call('ZRANGEBYSCORE', KEYS[k], s - DAY_MS, '(' .. e)
+    for _, m in ipairs(near) do
+      if m ~= op[4] then
+        local ms, me = string.match(m, '^(%d+):(%d+):')
+        if tonumber(ms) < e and tonumber(me) > s then return { 'conflict', k, m } end
+      end
+    end
   end
 end
 
@@ -72,6 +93,10 @@ for _, op in ipairs(ops) do
     redis.call('ZINCRBY', key, op[2], op[3])
   elseif op.name == 'HSET' then
     redis.call('HSET', key, op[2], op[3])
+  elseif op.name == 'HINCRBY' then
+    if redis.call('HINCRBY', key, op[2], op[3]) <= 0 then
+      redis.call('HDEL', key, op[2])
+    end
   elseif op.name == 'XADD' then
     local args = { key, 'MAXLEN', '~', '1000000', '*' }
     for j = 3, #op do args[#args + 1] = op[j] end

@@ -1,0 +1,234 @@
+/*
+ * api-appointment-read.c - GET /api/v1/appointments/{id} and
+ * GET /api/v1/appointments?provider_id=&client_id=&from=&to=. Lists read
+ * a time index (scored by start), so a range costs what it holds. A
+ * provider's staff see their own organization's appointments only.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hiredis/hiredis.h>
+
+#include "korpud.h"
+
+int
+appointment_key(struct request *r, const char *id, char *key, size_t len)
+{
+	if (!id_valid(id, 1) || !conf_region_known(r->srv->conf, id_region(id))) {
+		reply_problem(r, 404, "no such appointment");
+		return -1;
+	}
+	key_region(key, len, id_region(id), "appt", id);
+	return 0;
+}
+
+static void
+appointment_fetched(struct doc *docs, size_t n, void *arg)
+{
+	struct request *r = arg;
+
+	(void)n;
+	if (docs == NULL) {
+		reply_unavailable(r, "redis: the appointment cannot be read right now", 1);
+	} else if (docs[0].doc == NULL || !authz_org_visible(r,
+	    json_string_value(json_object_get(docs[0].doc, "organization")))) {
+		reply_problem(r, 404, "no such appointment");
+	} else {
+		audit_record(r->srv, r, r->uid, "appointment.read", "ok",
+		    json_pack("{s:O, s:O}", "appointment_id", json_object_get(docs[0].doc, "id"),
+		    "client_id", json_object_get(docs[0].doc, "client_id")));
+		reply_json(r, 200, json_incref(docs[0].doc));
+	}
+}
+
+void
+api_appointment_get(struct request *r)
+{
+	char key[160];
+	const char *keys[] = { key };
+
+	if (appointment_key(r, request_param(r, "id"), key, sizeof(key)) < 0)
+		return;
+	if (store_fetch(r->srv, keys, 1, appointment_fetched, r) < 0)
+		reply_unavailable(r, "redis: the appointment cannot be read right now", 1);
+}
+
+/* ---- lists ---- */
+
+struct appt_list {
+	struct request *r;
+	char **keys;
+	size_t n;
+	size_t region;			/* a provider's staff: every region in turn */
+	int64_t from, to;
+	long limit;
+	json_t *items;
+};
+
+static void list_next_region(struct appt_list *l);
+
+static void
+list_free(struct appt_list *l)
+{
+	for (size_t i = 0; l->keys && i < l->n; i++)
+		free(l->keys[i]);
+	free(l->keys);
+	l->keys = NULL;
+	l->n = 0;
+	json_decref(l->items);
+	free(l);
+}
+
+static void
+list_reply(struct appt_list *l)
+{
+	struct request *r = l->r;
+	json_t *ids = json_array();
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(l->items, i, v)
+		json_array_append(ids, json_object_get(v, "client_id"));
+	audit_record(r->srv, r, r->uid, "appointment.list", "ok",
+	    json_pack("{s:o}", "client_ids", ids));
+	reply_json(r, 200, list_envelope(json_incref(l->items), NULL));
+	list_free(l);
+}
+
+static void
+docs_read(struct doc *docs, size_t n, void *arg)
+{
+	struct appt_list *l = arg;
+
+	for (size_t i = 0; l->keys && i < l->n; i++)
+		free(l->keys[i]);
+	free(l->keys);
+	l->keys = NULL;
+	l->n = 0;
+	if (docs == NULL) {
+		reply_unavailable(l->r, "redis: appointments cannot be read right now", 1);
+		list_free(l);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (docs[i].doc && authz_org_visible(l->r,
+		    json_string_value(json_object_get(docs[i].doc, "organization"))))
+			json_array_append(l->items, docs[i].doc);
+	list_next_region(l);
+}
+
+static void
+ids_read(redisReply *reply, void *arg)
+{
+	struct appt_list *l = arg;
+	const char *region;
+
+	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
+	    l->region >= l->r->srv->conf->regions.n) {
+		reply_unavailable(l->r, "redis: appointments cannot be read right now", 1);
+		list_free(l);
+		return;
+	}
+	region = l->r->srv->conf->regions.v[l->region];
+	l->keys = calloc(reply->elements + 1, sizeof(char *));
+	for (size_t i = 0; l->keys && i < reply->elements; i++) {
+		if (asprintf(&l->keys[l->n], "korpu:{r:%s}:appt:%s", region,
+		    reply->element[i]->str) < 0)
+			break;
+		l->n++;
+	}
+	l->region++;
+	if (l->keys == NULL || l->n != reply->elements ||
+	    store_fetch(l->r->srv, (const char *const *)l->keys, l->n, docs_read, l) < 0) {
+		reply_unavailable(l->r, "redis: appointments cannot be read right now", 1);
+		list_free(l);
+	}
+}
+
+/* The index of this list in the next region, or the answer. */
+static void
+list_next_region(struct appt_list *l)
+{
+	struct request *r = l->r;
+	const char *pid = query_get(r, "provider_id"), *cid = query_get(r, "client_id");
+	const struct strlist *regions = &r->srv->conf->regions;
+	char index[200], from[24], to[24], count[24];
+	const char *region;
+
+	if ((long)json_array_size(l->items) >= l->limit || l->region >= regions->n) {
+		list_reply(l);
+		return;
+	}
+	region = regions->v[l->region];
+	if (pid && strcmp(id_region(pid), region) != 0) {
+		l->region++;
+		list_next_region(l);
+		return;
+	}
+	if (cid && strcmp(id_region(cid), region) != 0) {
+		l->region++;
+		list_next_region(l);
+		return;
+	}
+	if (pid)
+		snprintf(index, sizeof(index), "korpu:{r:%s}:appts:provider:%s", region, pid);
+	else if (cid)
+		snprintf(index, sizeof(index), "korpu:{r:%s}:appts:client:%s", region, cid);
+	else
+		snprintf(index, sizeof(index), "korpu:{r:%s}:appts:org:%s", region,
+		    r->org_id[0] ? r->org_id : "-");
+	snprintf(from, sizeof(from), "%lld", (long long)l->from);
+	snprintf(to, sizeof(to), "(%lld", (long long)l->to);
+	snprintf(count, sizeof(count), "%ld", l->limit - (long)json_array_size(l->items));
+	{
+		const char *argv[] = { "ZRANGEBYSCORE", index, from, to, "LIMIT", "0", count };
+		if (redis_call(r->srv->redis, ids_read, l, 7, argv, NULL) < 0) {
+			reply_unavailable(r, "redis: appointments cannot be read right now", 1);
+			list_free(l);
+		}
+	}
+}
+
+void
+api_appointment_list(struct request *r)
+{
+	static const char *const params[] = { "provider_id", "client_id", "from", "to", "limit",
+	    NULL };
+	const char *pid, *cid, *from, *to, *cursor;
+	struct appt_list *l;
+	int64_t f = 0, t = INT64_MAX / 2;
+	long limit;
+
+	if (query_parse(r, params) < 0 || query_list(r, &limit, &cursor) < 0)
+		return;
+	pid = query_get(r, "provider_id");
+	cid = query_get(r, "client_id");
+	from = query_get(r, "from");
+	to = query_get(r, "to");
+	if ((pid && !id_valid(pid, 1)) || (cid && !id_valid(cid, 1))) {
+		reply_problem(r, 400, "provider_id and client_id must be ids");
+		return;
+	}
+	if (pid == NULL && cid == NULL && !authz_org_scoped(r)) {
+		reply_problem(r, 400, "name a provider_id or a client_id");
+		return;
+	}
+	if ((from && time_parse(from, &f) < 0) || (to && time_parse(to, &t) < 0)) {
+		reply_problem(r, 400, "from and to must be dates or times (RFC 3339)");
+		return;
+	}
+	if (to && strlen(to) == 10)	/* a date: through the end of that day (UTC) */
+		t += 86400000;
+	l = calloc(1, sizeof(*l));
+	if (l == NULL) {
+		reply_problem(r, 500, "out of memory");
+		return;
+	}
+	l->r = r;
+	l->from = f;
+	l->to = t;
+	l->limit = limit;
+	l->items = json_array();
+	list_next_region(l);
+}
