@@ -45,10 +45,18 @@ appointment_fetched(struct doc *docs, size_t n, void *arg)
 void
 api_appointment_get(struct request *r)
 {
+	const char *id = request_param(r, "id");
+	size_t n = strlen(id);
 	char key[160];
 	const char *keys[] = { key };
 
-	if (appointment_key(r, request_param(r, "id"), key, sizeof(key)) < 0)
+	if (n > 4 && strcmp(id + n - 4, ".ics") == 0) {
+		char plain[ROUTE_PARAM_MAX];
+		snprintf(plain, sizeof(plain), "%.*s", (int)(n - 4), id);
+		api_appointment_ics(r, plain);
+		return;
+	}
+	if (appointment_key(r, id, key, sizeof(key)) < 0)
 		return;
 	if (store_fetch(r->srv, keys, 1, appointment_fetched, r) < 0)
 		reply_unavailable(r, "redis: the appointment cannot be read right now", 1);

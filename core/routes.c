@@ -66,6 +66,8 @@ const struct route routes[] = {
 	{ EVHTTP_REQ_POST, "/api/v1/providers", api_provider_create, JSON, ADMIN },
 	{ EVHTTP_REQ_GET, "/api/v1/providers/{id}", api_provider_get, 0, ANY },
 	{ EVHTTP_REQ_GET, "/api/v1/providers/{id}/slots", api_provider_slots, 0, ANY },
+	{ EVHTTP_REQ_GET, "/api/v1/providers/{id}/calendar.ics", api_provider_calendar, 0,
+	  CASE | PROV | READ },
 	{ EVHTTP_REQ_GET, "/api/v1/interpreters", api_interpreter_list, 0, CASE | READ | ADMIN },
 	{ EVHTTP_REQ_POST, "/api/v1/interpreters", api_interpreter_create, JSON, ADMIN },
 	{ EVHTTP_REQ_POST, "/api/v1/directory/import", api_directory_import,
