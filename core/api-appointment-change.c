@@ -6,8 +6,10 @@
  *
  * Each is one transaction on the appointment's revision. A reschedule
  * takes the new place and frees the old one together, so the old place
- * is freed only if the new one is taken; attendance moves the referral
- * on (fulfilled: completed, noshow: no_show) in the same step.
+ * is freed only if the new one is taken; the appointment's interpreter
+ * goes along, so the new time must be within their hours as well as free
+ * for them. Attendance moves the referral on (fulfilled: completed,
+ * noshow: no_show) in the same step.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +41,7 @@ struct appt_change {
 	json_t *provider;
 	json_t *referral;
 	long long referral_rev;
+	json_t *interpreter;		/* RESCHEDULE with an interpreter */
 	json_t *after;
 	struct slot to;			/* RESCHEDULE */
 	int k_taken, k_client, k_interp;
@@ -56,6 +59,7 @@ change_free(struct appt_change *c)
 	json_decref(c->appt);
 	json_decref(c->provider);
 	json_decref(c->referral);
+	json_decref(c->interpreter);
 	json_decref(c->after);
 	free(c);
 }
@@ -84,11 +88,15 @@ changed(const struct tx_result *res, void *arg)
 	    "appointment.status" };
 
 	if (res->status == TX_OK) {
+		struct server *srv = r->srv;	/* r is gone once answered */
 		audit_record(r->srv, r, r->uid, actions[c->what], "ok",
 		    json_pack("{s:O, s:O}", "appointment_id", json_object_get(c->after, "id"),
 		    "client_id", json_object_get(c->after, "client_id")));
-		events_kick(r->srv);
+		events_kick(srv);
 		reply_json(r, 200, json_incref(c->after));
+		/* A place freed up: the provider's waitlist may take it. */
+		if (c->what != STATUS)
+			waitlist_offer(srv, json_string_value(json_object_get(c->after, "provider_id")));
 		change_free(c);
 		return;
 	}
@@ -157,6 +165,7 @@ apply(struct appt_change *c)
 		tx_zrem(t, tx_key(t, "busy:client:%s", cid), member);
 		if (interp)
 			tx_zrem(t, tx_key(t, "busy:interp:%s", interp), member);
+		reminders_remove(t, r->srv->conf, id, s);
 		tx_event(t, "appointment.cancelled", id, str(a, "area"), pid);
 		break;
 	case RESCHEDULE: {
@@ -190,6 +199,8 @@ apply(struct appt_change *c)
 		tx_zadd(t, tx_key(t, "appts:provider:%s", pid), (double)c->to.start_ms, id);
 		tx_zadd(t, tx_key(t, "appts:org:%s", str(a, "organization")), (double)c->to.start_ms, id);
 		tx_zadd(t, tx_key(t, "appts:client:%s", cid), (double)c->to.start_ms, id);
+		reminders_remove(t, r->srv->conf, id, s);
+		reminders_add(t, r->srv->conf, id, c->to.start_ms);
 		tx_event(t, "appointment.rescheduled", id, str(a, "area"), pid);
 		break;
 	}
@@ -229,16 +240,22 @@ related_read(struct doc *docs, size_t n, void *arg)
 {
 	struct appt_change *c = arg;
 	const char *from = str(c->appt, "status");
+	size_t at = 1;
 
 	if (docs == NULL) {
 		answer(c, 503, "redis: the appointment cannot be read right now");
 		return;
 	}
 	c->provider = docs[0].doc ? json_incref(docs[0].doc) : NULL;
-	if (n > 1 && docs[1].doc) {
-		c->referral = json_incref(docs[1].doc);
-		c->referral_rev = docs[1].rev;
+	if (str(c->appt, "referral_id") && at < n) {
+		if (docs[at].doc) {
+			c->referral = json_incref(docs[at].doc);
+			c->referral_rev = docs[at].rev;
+		}
+		at++;
 	}
+	if (c->what == RESCHEDULE && str(c->appt, "interpreter_id") && at < n && docs[at].doc)
+		c->interpreter = json_incref(docs[at].doc);
 	if (c->provider == NULL) {
 		answer(c, 409, "the appointment's provider is gone");
 		return;
@@ -274,6 +291,11 @@ related_read(struct doc *docs, size_t n, void *arg)
 			answer(c, 422, "is in the past");
 			return;
 		}
+		if (str(c->appt, "interpreter_id") && (c->interpreter == NULL ||
+		    !hours_cover(c->interpreter, c->to.start_ms, c->to.end_ms))) {
+			answer(c, 409, "start: the appointment's interpreter is not on duty then");
+			return;
+		}
 	}
 	apply(c);
 }
@@ -283,9 +305,10 @@ appointment_read(struct doc *docs, size_t n, void *arg)
 {
 	struct appt_change *c = arg;
 	struct request *r = c->r;
-	const char *org, *ref;
-	char key0[160], key1[160];
-	const char *keys[] = { key0, key1 };
+	const char *org, *ref, *interp;
+	char key[3][160];
+	const char *keys[] = { key[0], key[1], key[2] };
+	size_t nkeys = 1;
 
 	(void)n;
 	if (docs == NULL) {
@@ -305,12 +328,15 @@ appointment_read(struct doc *docs, size_t n, void *arg)
 	}
 	c->appt = json_incref(docs[0].doc);
 	c->rev = docs[0].rev;
-	key_region(key0, sizeof(key0), str(c->appt, "region"), "provider",
+	key_region(key[0], sizeof(key[0]), str(c->appt, "region"), "provider",
 	    str(c->appt, "provider_id"));
 	ref = str(c->appt, "referral_id");
 	if (ref)
-		key_region(key1, sizeof(key1), str(c->appt, "region"), "referral", ref);
-	if (store_fetch(r->srv, keys, ref ? 2 : 1, related_read, c) < 0)
+		key_region(key[nkeys++], sizeof(key[0]), str(c->appt, "region"), "referral", ref);
+	interp = str(c->appt, "interpreter_id");
+	if (c->what == RESCHEDULE && interp)
+		key_region(key[nkeys++], sizeof(key[0]), str(c->appt, "region"), "interp", interp);
+	if (store_fetch(r->srv, keys, nkeys, related_read, c) < 0)
 		answer(c, 503, "redis: the appointment cannot be read right now");
 }
 

@@ -3,6 +3,8 @@
  * GET /api/v1/appointments?provider_id=&client_id=&from=&to=. Lists read
  * a time index (scored by start), so a range costs what it holds. A
  * provider's staff see their own organization's appointments only.
+ * Lists page like the others (?limit=, ?cursor=): the cursor names the
+ * region and how far into its index the next page starts.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,23 +69,32 @@ api_appointment_get(struct request *r)
 struct appt_list {
 	struct request *r;
 	char **keys;
-	size_t n;
+	size_t n;			/* ids read this round */
+	size_t asked;			/* ids asked for this round */
 	size_t region;			/* a provider's staff: every region in turn */
+	long offset;			/* ids of the region's range already read */
 	int64_t from, to;
 	long limit;
 	json_t *items;
+	char next[80];			/* the next page's cursor, once known */
 };
 
-static void list_next_region(struct appt_list *l);
+static void list_step(struct appt_list *l);
 
 static void
-list_free(struct appt_list *l)
+keys_free(struct appt_list *l)
 {
 	for (size_t i = 0; l->keys && i < l->n; i++)
 		free(l->keys[i]);
 	free(l->keys);
 	l->keys = NULL;
 	l->n = 0;
+}
+
+static void
+list_free(struct appt_list *l)
+{
+	keys_free(l);
 	json_decref(l->items);
 	free(l);
 }
@@ -100,7 +111,7 @@ list_reply(struct appt_list *l)
 		json_array_append(ids, json_object_get(v, "client_id"));
 	audit_record(r->srv, r, r->uid, "appointment.list", "ok",
 	    json_pack("{s:o}", "client_ids", ids));
-	reply_json(r, 200, list_envelope(json_incref(l->items), NULL));
+	reply_json(r, 200, list_envelope(json_incref(l->items), l->next[0] ? l->next : NULL));
 	list_free(l);
 }
 
@@ -108,22 +119,34 @@ static void
 docs_read(struct doc *docs, size_t n, void *arg)
 {
 	struct appt_list *l = arg;
+	const char *region = l->r->srv->conf->regions.v[l->region];
+	size_t got = l->n;
 
-	for (size_t i = 0; l->keys && i < l->n; i++)
-		free(l->keys[i]);
-	free(l->keys);
-	l->keys = NULL;
-	l->n = 0;
+	keys_free(l);
 	if (docs == NULL) {
 		reply_unavailable(l->r, "redis: appointments cannot be read right now", 1);
 		list_free(l);
 		return;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (docs[i].doc && authz_org_visible(l->r,
+	for (size_t i = 0; i < n; i++) {
+		if (docs[i].doc == NULL || !authz_org_visible(l->r,
 		    json_string_value(json_object_get(docs[i].doc, "organization"))))
-			json_array_append(l->items, docs[i].doc);
-	list_next_region(l);
+			continue;
+		if ((long)json_array_size(l->items) >= l->limit) {
+			/* one more than the page holds: the next page starts here */
+			snprintf(l->next, sizeof(l->next), "%s:%ld", region, l->offset + (long)i);
+			list_reply(l);
+			return;
+		}
+		json_array_append(l->items, docs[i].doc);
+	}
+	if (got < l->asked) {		/* the region's range is read whole */
+		l->region++;
+		l->offset = 0;
+	} else {
+		l->offset += (long)got;
+	}
+	list_step(l);
 }
 
 static void
@@ -146,37 +169,46 @@ ids_read(redisReply *reply, void *arg)
 			break;
 		l->n++;
 	}
-	l->region++;
-	if (l->keys == NULL || l->n != reply->elements ||
-	    store_fetch(l->r->srv, (const char *const *)l->keys, l->n, docs_read, l) < 0) {
+	if (l->keys == NULL || l->n != reply->elements) {
+		reply_unavailable(l->r, "redis: appointments cannot be read right now", 1);
+		list_free(l);
+		return;
+	}
+	if (l->n == 0) {		/* nothing more in this region */
+		keys_free(l);
+		l->region++;
+		l->offset = 0;
+		list_step(l);
+		return;
+	}
+	if (store_fetch(l->r->srv, (const char *const *)l->keys, l->n, docs_read, l) < 0) {
 		reply_unavailable(l->r, "redis: appointments cannot be read right now", 1);
 		list_free(l);
 	}
 }
 
-/* The index of this list in the next region, or the answer. */
+/* The next ids of this list's index in the current region, or the answer.
+ * One more than the page still holds is asked for, to know whether there
+ * is a next page. */
 static void
-list_next_region(struct appt_list *l)
+list_step(struct appt_list *l)
 {
 	struct request *r = l->r;
 	const char *pid = query_get(r, "provider_id"), *cid = query_get(r, "client_id");
 	const struct strlist *regions = &r->srv->conf->regions;
-	char index[200], from[24], to[24], count[24];
+	char index[200], from[24], to[24], offset[24], count[24];
 	const char *region;
 
-	if ((long)json_array_size(l->items) >= l->limit || l->region >= regions->n) {
+	if (l->region >= regions->n) {
 		list_reply(l);
 		return;
 	}
 	region = regions->v[l->region];
-	if (pid && strcmp(id_region(pid), region) != 0) {
+	if ((pid && strcmp(id_region(pid), region) != 0) ||
+	    (cid && strcmp(id_region(cid), region) != 0)) {
 		l->region++;
-		list_next_region(l);
-		return;
-	}
-	if (cid && strcmp(id_region(cid), region) != 0) {
-		l->region++;
-		list_next_region(l);
+		l->offset = 0;
+		list_step(l);
 		return;
 	}
 	if (pid)
@@ -186,11 +218,13 @@ list_next_region(struct appt_list *l)
 	else
 		snprintf(index, sizeof(index), "korpu:{r:%s}:appts:org:%s", region,
 		    r->org_id[0] ? r->org_id : "-");
+	l->asked = (size_t)(l->limit - (long)json_array_size(l->items) + 1);
 	snprintf(from, sizeof(from), "%lld", (long long)l->from);
 	snprintf(to, sizeof(to), "(%lld", (long long)l->to);
-	snprintf(count, sizeof(count), "%ld", l->limit - (long)json_array_size(l->items));
+	snprintf(offset, sizeof(offset), "%ld", l->offset);
+	snprintf(count, sizeof(count), "%zu", l->asked);
 	{
-		const char *argv[] = { "ZRANGEBYSCORE", index, from, to, "LIMIT", "0", count };
+		const char *argv[] = { "ZRANGEBYSCORE", index, from, to, "LIMIT", offset, count };
 		if (redis_call(r->srv->redis, ids_read, l, 7, argv, NULL) < 0) {
 			reply_unavailable(r, "redis: appointments cannot be read right now", 1);
 			list_free(l);
@@ -198,15 +232,40 @@ list_next_region(struct appt_list *l)
 	}
 }
 
+/* A cursor of ours, "REGION:OFFSET", into *region and *offset. */
+static int
+cursor_parse(const struct request *r, const char *cursor, size_t *region, long *offset)
+{
+	const struct strlist *regions = &r->srv->conf->regions;
+	const char *colon = strrchr(cursor, ':');
+	char *end;
+	long v;
+
+	if (colon == NULL || colon[1] < '0' || colon[1] > '9')
+		return -1;
+	v = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || v < 0 || v > 1000000000L)
+		return -1;
+	for (size_t i = 0; i < regions->n; i++)
+		if (strlen(regions->v[i]) == (size_t)(colon - cursor) &&
+		    strncmp(regions->v[i], cursor, (size_t)(colon - cursor)) == 0) {
+			*region = i;
+			*offset = v;
+			return 0;
+		}
+	return -1;
+}
+
 void
 api_appointment_list(struct request *r)
 {
 	static const char *const params[] = { "provider_id", "client_id", "from", "to", "limit",
-	    NULL };
+	    "cursor", NULL };
 	const char *pid, *cid, *from, *to, *cursor;
 	struct appt_list *l;
 	int64_t f = 0, t = INT64_MAX / 2;
-	long limit;
+	size_t region = 0;
+	long offset = 0, limit;
 
 	if (query_parse(r, params) < 0 || query_list(r, &limit, &cursor) < 0)
 		return;
@@ -226,6 +285,10 @@ api_appointment_list(struct request *r)
 		reply_problem(r, 400, "from and to must be dates or times (RFC 3339)");
 		return;
 	}
+	if (cursor && cursor_parse(r, cursor, &region, &offset) < 0) {
+		reply_problem(r, 400, "cursor is not one this server gave out");
+		return;
+	}
 	if (to && strlen(to) == 10)	/* a date: through the end of that day (UTC) */
 		t += 86400000;
 	l = calloc(1, sizeof(*l));
@@ -237,6 +300,8 @@ api_appointment_list(struct request *r)
 	l->from = f;
 	l->to = t;
 	l->limit = limit;
+	l->region = region;
+	l->offset = offset;
 	l->items = json_array();
-	list_next_region(l);
+	list_step(l);
 }

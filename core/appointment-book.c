@@ -146,6 +146,11 @@ booked(const struct tx_result *res, void *arg)
 		booking_try(b);
 		return;
 	}
+	if (b->extra && res->key == b->k_extra) {
+		b->done(b, 409, "the offer changed meanwhile (it may have lapsed); look again");
+		booking_free(b);
+		return;
+	}
 	b->done(b, 409, "the referral changed while booking; look again and retry");
 	booking_free(b);
 }
@@ -196,7 +201,8 @@ booking_try(struct booking *b)
 		busy_member(member, sizeof(member), it->slot.start_ms, it->slot.end_ms, id);
 		it->k_taken = tx_key(t, "taken:%s:%s", pid, date);
 		it->k_busy = tx_key(t, "busy:client:%s", cid);
-		tx_cap(t, it->k_taken, field, provider_capacity(p));
+		if (!b->held)		/* an offer's place is counted already */
+			tx_cap(t, it->k_taken, field, provider_capacity(p));
 		tx_free_interval(t, it->k_busy, it->slot.start_ms, it->slot.end_ms, NULL);
 		if (interp)
 			tx_free_interval(t, b->k_interp, it->slot.start_ms, it->slot.end_ms, NULL);
@@ -204,7 +210,9 @@ booking_try(struct booking *b)
 		k = tx_key(t, "appt:%s", id);
 		tx_absent(t, k);
 		tx_doc(t, k, doc);
-		tx_hincrby(t, it->k_taken, field, 1);
+		if (!b->held)
+			tx_hincrby(t, it->k_taken, field, 1);
+		reminders_add(t, r->srv->conf, id, it->slot.start_ms);
 		tx_zadd(t, it->k_busy, (double)it->slot.start_ms, member);
 		if (interp)
 			tx_zadd(t, b->k_interp, (double)it->slot.start_ms, member);
@@ -214,6 +222,9 @@ booking_try(struct booking *b)
 		tx_event(t, "appointment.booked", id, area, pid);
 		json_array_append_new(b->docs, doc);
 	}
+	b->k_extra = -1;
+	if (b->extra)
+		b->extra(b, t);
 	if (b->referral && strcmp(str(b->referral, "status"), "accepted") == 0) {
 		/* The referral's first appointment schedules it. */
 		json_t *after = referral_moved(b->referral, "scheduled", r->uid, NULL);

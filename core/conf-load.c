@@ -208,6 +208,46 @@ conf_answer_deadline_hours(const struct conf *c, const char *area)
 	return c->referrals.answer_deadline_hours;
 }
 
+/* "24h", "90m", "2d": a lead time in ms, or -1. */
+static long long
+duration_ms(const char *s)
+{
+	char *end;
+	long long n = strtoll(s, &end, 10);
+
+	if (end == s || n <= 0 || n > 100000 || end[1] != '\0')
+		return -1;
+	switch (*end) {
+	case 'm': return n * 60000;
+	case 'h': return n * 3600000;
+	case 'd': return n * 86400000;
+	}
+	return -1;
+}
+
+static void
+check_reminders(struct conf *c, struct errlist *errs)
+{
+	char where[512];
+
+	if (c->appointments.reminders.v == NULL && config_lookup(c->cfg, "appointments.reminders") == NULL) {
+		/* Not configured: a day and two hours before. */
+		c->appointments.reminder_ms[0] = 86400000;
+		c->appointments.reminder_ms[1] = 7200000;
+		c->appointments.n_reminders = 2;
+		return;
+	}
+	for (size_t i = 0; i < c->appointments.reminders.n && i < 8; i++) {
+		long long ms = duration_ms(c->appointments.reminders.v[i]);
+		if (ms < 0)
+			errlist_add(errs, where_of(c->cfg, "appointments.reminders", where, sizeof(where)),
+			    "appointments.reminders: \"%s\" is not a lead time such as \"24h\", "
+			    "\"90m\" or \"2d\"", c->appointments.reminders.v[i]);
+		else
+			c->appointments.reminder_ms[c->appointments.n_reminders++] = ms;
+	}
+}
+
 static void
 check_redis(struct conf *c, const char *confdir, struct errlist *errs)
 {
@@ -372,6 +412,7 @@ conf_load(const char *path, struct errlist *errs)
 	check_listen(c, errs);
 	check_proxies(c, errs);
 	check_regions(c, errs);
+	check_reminders(c, errs);
 	check_redis(c, confdir, errs);
 	check_ldap(c, confdir, errs);
 	replace_resolved(&c->web.root, confdir);
@@ -418,6 +459,7 @@ conf_free(struct conf *c)
 	strlist_free(&c->listen);
 	strlist_free(&c->limits.trusted_proxies);
 	strlist_free(&c->regions);
+	strlist_free(&c->appointments.reminders);
 	free(c->log.level);
 	free(c->log.target);
 	free(c->redis.host);

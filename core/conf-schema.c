@@ -101,6 +101,12 @@ static const struct conf_key plugin_keys[] = {
 	END
 };
 
+static const struct conf_key appointment_keys[] = {
+	LIST("reminders", appointments.reminders, 0, 8, NULL),
+	INT("offer_hold_minutes", appointments.offer_hold_minutes, 1, 7 * 24 * 60, 120),
+	END
+};
+
 static const struct conf_key referral_keys[] = {
 	INT("answer_deadline_hours", referrals.answer_deadline_hours, 1, 24 * 365, 72),
 	INT("idempotency_hours", referrals.idempotency_hours, 1, 24 * 7, 24),
@@ -111,6 +117,7 @@ const struct conf_key conf_root_keys[] = {
 	LIST("listen", listen, CK_REQUIRED | CK_NOEMPTY, 16, NULL),
 	LIST("regions", regions, 0, 256, NULL),
 	GROUP("referrals", 0, referral_keys),
+	GROUP("appointments", 0, appointment_keys),
 	GROUP("log", 0, log_keys),
 	GROUP("limits", 0, limit_keys),
 	GROUP("redis", CK_REQUIRED, redis_keys),

@@ -87,6 +87,7 @@ struct moved_event {
 	struct korpu_event ev;
 	char type[64], id[ID_MAX], area[40], provider[ID_MAX];
 	char outbox[96], entry[48];
+	int notify;			/* for the notification stream, not partners */
 };
 
 static void
@@ -134,7 +135,8 @@ event_added(redisReply *reply, void *arg)
 		moved_done(m);
 		return;
 	}
-	notify_plugin(rl->srv, &m->ev);
+	if (!m->notify)
+		notify_plugin(rl->srv, &m->ev);
 	if (redis_call(rl->srv->redis, outbox_deleted, m, 3, xdel, NULL) < 0)
 		moved_done(m);
 }
@@ -190,7 +192,11 @@ outbox_read(redisReply *reply, void *arg)
 		m->ev.at = wall_ms() / 1000;
 		snprintf(m->outbox, sizeof(m->outbox), "%s", outbox);
 		snprintf(m->entry, sizeof(m->entry), "%s", entry->element[0]->str);
-		snprintf(stream, sizeof(stream), "korpu:events:{%s}", m->area);
+		m->notify = strcmp(field(fields, "stream"), "notify") == 0;
+		if (m->notify)
+			snprintf(stream, sizeof(stream), "korpu:notify:{notify}");
+		else
+			snprintf(stream, sizeof(stream), "korpu:events:{%s}", m->area);
 		{
 			/* Two keys of two tags: not atomic, on purpose (see the
 			 * top); the XDEL is sent only once the XADD succeeded. */

@@ -134,6 +134,12 @@ struct conf {
 		long long idempotency_hours;
 	} referrals;
 	struct {
+		struct strlist reminders;	/* lead times: "24h", "2h", "30m" */
+		long long reminder_ms[8];	/* ... parsed, in ms */
+		size_t n_reminders;
+		long long offer_hold_minutes;
+	} appointments;
+	struct {
 		char *root;
 	} web;
 	struct {
@@ -260,6 +266,7 @@ int tx_key(struct tx *t, const char *fmt, ...) __attribute__((format(printf, 2, 
 void tx_rev(struct tx *t, int k, long long rev);
 void tx_absent(struct tx *t, int k);
 void tx_eq(struct tx *t, int k, const char *value);
+void tx_zhas(struct tx *t, int k, const char *member);
 void tx_cap(struct tx *t, int k, const char *field, long long cap);
 void tx_free_interval(struct tx *t, int k, int64_t start, int64_t end, const char *skip);
 void tx_hincrby(struct tx *t, int k, const char *field, long long by);
@@ -271,6 +278,8 @@ void tx_zrem(struct tx *t, int k, const char *member);
 void tx_zincrby(struct tx *t, int k, long long by, const char *member);
 void tx_event(struct tx *t, const char *type, const char *id, const char *area,
     const char *provider_id);
+void tx_event_to(struct tx *t, const char *stream, const char *type, const char *id,
+    const char *area, const char *provider_id);
 int tx_run(struct tx *t, struct server *srv, tx_cb cb, void *arg);
 struct doc {
 	json_t *doc;			/* NULL: no such object */
@@ -370,6 +379,9 @@ struct booking {
 	size_t cand;
 	int k_interp;
 	json_t *docs;			/* the appointments of the last attempt */
+	int held;			/* the places are held already (a waitlist offer) */
+	void (*extra)(struct booking *b, struct tx *t);	/* more writes of the same step */
+	int k_extra;			/* a key of extra's whose conflict it reports */
 	booking_done_fn done;
 	void *arg;
 };
@@ -379,6 +391,22 @@ int booking_add(struct booking *b, const json_t *client, const struct slot *s);
 void booking_start(struct booking *b);
 void busy_member(char *buf, size_t len, int64_t start, int64_t end, const char *id);
 long long provider_capacity(const json_t *provider);
+
+/* jobs.c: due jobs (reminders, lapsing offers) over a sorted set per region. */
+typedef void (*job_fn)(struct server *srv, const char *region, const char *member,
+    void (*finished)(void *), void *arg);
+struct jobs *jobs_start(struct server *srv);
+void jobs_free(struct jobs *j);
+void reminders_add(struct tx *t, const struct conf *c, const char *appt_id, int64_t start_ms);
+void reminders_remove(struct tx *t, const struct conf *c, const char *appt_id, int64_t start_ms);
+void job_remind(struct server *srv, const char *region, const char *member,
+    void (*finished)(void *), void *arg);
+void job_offer_lapsed(struct server *srv, const char *region, const char *member,
+    void (*finished)(void *), void *arg);
+
+/* waitlist-offer.c: a free place goes to the first waiting client. */
+void waitlist_offer(struct server *srv, const char *provider_id);
+double waitlist_score(long long priority, int64_t created_ms);
 
 /* fields-check.c: a referral's "fields" against an area's field table. */
 int fields_check(const struct korpu_field *table, const json_t *fields, struct errlist *errs);
@@ -397,6 +425,7 @@ struct server {
 	struct audit *audit;
 	struct relay *relay;		/* events-relay.c */
 	struct expiry *expiry;		/* referral-expiry.c */
+	struct jobs *jobs;		/* jobs.c */
 	int stopping;
 	int foreground;
 };
@@ -673,6 +702,11 @@ int appointment_key(struct request *r, const char *id, char *key, size_t len);
 void api_appointment_ics(struct request *r, const char *id);
 void api_provider_calendar(struct request *r);
 char *ics_calendar(const json_t *provider, const json_t *appointments);
+void api_waitlist_join(struct request *r);
+void api_waitlist_list(struct request *r);
+void api_waitlist_get(struct request *r);
+void api_waitlist_accept(struct request *r);
+void api_waitlist_decline(struct request *r);
 void api_provider_create(struct request *r);
 void api_provider_list(struct request *r);
 void api_provider_get(struct request *r);

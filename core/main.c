@@ -176,7 +176,8 @@ server_start(struct server *srv, int foreground, struct errlist *errs)
 	redis_link_start(srv->redis);
 	srv->relay = relay_start(srv);
 	srv->expiry = expiry_start(srv);
-	if (srv->relay == NULL || srv->expiry == NULL) {
+	srv->jobs = jobs_start(srv);
+	if (srv->relay == NULL || srv->expiry == NULL || srv->jobs == NULL) {
 		errlist_add(errs, "korpud", "out of memory");
 		return -1;
 	}

@@ -57,6 +57,13 @@ const struct route routes[] = {
 	  JSON, CASE },
 	{ EVHTTP_REQ_POST, "/api/v1/appointments/{id}/status", api_appointment_status, JSON, PROV },
 
+	/* waitlists: caseworkers add clients and answer offers */
+	{ EVHTTP_REQ_GET, "/api/v1/waitlist", api_waitlist_list, 0, CASE | PROV | READ },
+	{ EVHTTP_REQ_POST, "/api/v1/waitlist", api_waitlist_join, JSON, CASE },
+	{ EVHTTP_REQ_GET, "/api/v1/waitlist/{id}", api_waitlist_get, 0, CASE | PROV | READ },
+	{ EVHTTP_REQ_POST, "/api/v1/waitlist/{id}/accept", api_waitlist_accept, JSON, CASE },
+	{ EVHTTP_REQ_POST, "/api/v1/waitlist/{id}/decline", api_waitlist_decline, JSON, CASE },
+
 	/* the directory */
 	{ EVHTTP_REQ_GET, "/api/v1/organizations", api_org_list, 0, ANY },
 	{ EVHTTP_REQ_POST, "/api/v1/organizations", api_org_create, JSON, ADMIN },

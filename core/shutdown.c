@@ -50,6 +50,8 @@ jobs_stop(struct server *srv)
 	srv->relay = NULL;
 	expiry_stop(srv->expiry);
 	srv->expiry = NULL;
+	jobs_free(srv->jobs);
+	srv->jobs = NULL;
 }
 
 void

@@ -16,12 +16,10 @@
 
 #include "korpud.h"
 
-#define TX_KEYS_MAX 32
-
 struct tx {
 	char tag[48];
-	char *keys[TX_KEYS_MAX];
-	int nkeys;
+	char **keys;
+	int nkeys, keys_cap;
 	char **argv;
 	size_t argc, cap;
 	int failed;			/* out of memory or too many keys */
@@ -44,6 +42,7 @@ tx_free(struct tx *t)
 		return;
 	for (int i = 0; i < t->nkeys; i++)
 		free(t->keys[i]);
+	free(t->keys);
 	for (size_t i = 0; i < t->argc; i++)
 		free(t->argv[i]);
 	free(t->argv);
@@ -97,7 +96,17 @@ tx_key(struct tx *t, const char *fmt, ...)
 	for (int i = 0; i < t->nkeys; i++)
 		if (strcmp(t->keys[i], key) == 0)
 			return i + 1;
-	if (t->nkeys == TX_KEYS_MAX || (t->keys[t->nkeys] = strdup(key)) == NULL) {
+	if (t->nkeys == t->keys_cap) {
+		int cap = t->keys_cap ? t->keys_cap * 2 : 16;
+		char **v = realloc(t->keys, (size_t)cap * sizeof(*v));
+		if (v == NULL) {
+			t->failed = 1;
+			return 1;
+		}
+		t->keys = v;
+		t->keys_cap = cap;
+	}
+	if ((t->keys[t->nkeys] = strdup(key)) == NULL) {
 		t->failed = 1;
 		return 1;
 	}
@@ -134,6 +143,7 @@ tx_hincrby(struct tx *t, int k, const char *field, long long by)
 	pushf(t, "%lld", by);
 }
 
+void tx_zhas(struct tx *t, int k, const char *m) { push(t, "ZHAS"); pushf(t, "%d", k); push(t, m); }
 void tx_eq(struct tx *t, int k, const char *v) { push(t, "EQ"); pushf(t, "%d", k); push(t, v); }
 void tx_set(struct tx *t, int k, const char *v) { push(t, "SET"); pushf(t, "%d", k); push(t, v); }
 void tx_del(struct tx *t, int k) { push(t, "DEL"); pushf(t, "%d", k); }
@@ -179,18 +189,28 @@ void
 tx_event(struct tx *t, const char *type, const char *id, const char *area,
     const char *provider_id)
 {
+	tx_event_to(t, "events", type, id, area, provider_id);
+}
+
+/* stream "events": the area's partner stream; "notify": the notification
+ * stream (reminders), korpu:notify:{notify}. */
+void
+tx_event_to(struct tx *t, const char *stream, const char *type, const char *id,
+    const char *area, const char *provider_id)
+{
 	int k = tx_key(t, "outbox");
 	char at[40];
 
 	time_format_ms(wall_ms(), at, sizeof(at));
 	push(t, "XADD");
 	pushf(t, "%d", k);
-	push(t, "5");
+	push(t, "6");
 	push(t, "type"); push(t, type);
 	push(t, "id"); push(t, id);
 	push(t, "at"); push(t, at);
 	push(t, "area"); push(t, area);
 	push(t, "provider_id"); push(t, provider_id ? provider_id : "");
+	push(t, "stream"); push(t, stream);
 }
 
 struct tx_call {

@@ -7,6 +7,7 @@
 --   REV k rev         KEYS[k] is a document hash at revision rev (0: absent)
 --   ABSENT k          KEYS[k] does not exist
 --   EQ k value        KEYS[k] is a string holding value
+--   ZHAS k member     member is in sorted set KEYS[k] (a due job not yet claimed)
 --   CAP k field cap   the count in hash KEYS[k] at field is below cap
 --   FREE k start end skip   no interval of sorted set KEYS[k] (members
 --                     "start:end:id", scored by start, in ms) overlaps
@@ -20,7 +21,7 @@
 --   XADD k n f1 v1 .. fn vn   (stream trimmed to about a million entries)
 -- Returns {"ok"}, or {"conflict", k, current} for the first failed check
 -- (current: the document's revision, or the unique key's value).
-local arity = { REV = 2, ABSENT = 1, EQ = 2, CAP = 3, FREE = 4, DOC = 2, SET = 2, DEL = 1,
+local arity = { REV = 2, ABSENT = 1, EQ = 2, ZHAS = 2, CAP = 3, FREE = 4, DOC = 2, SET = 2, DEL = 1,
   ZADD = 3, ZREM = 2, ZINCRBY = 3, HSET = 3, HINCRBY = 3 }
 
 -- No booking is longer than a day, so an overlap starts less than a day
@@ -61,6 +62,8 @@ for _, op in ipairs(ops) do
   elseif op.name == 'EQ' then
     local v = redis.call('GET', KEYS[k])
     if v ~= op[2] then return { 'conflict', k, v or '' } end
+  elseif op.name == 'ZHAS' then
+    if not redis.call('ZSCORE', KEYS[k], op[2]) then return { 'conflict', k, '' } end
   elseif op.name == 'CAP' then
     local n = tonumber(redis.call('HGET', KEYS[k], op[2]) or '0')
     if n >= tonumber(op[3]) then return { 'conflict', k, tostring(n) } end

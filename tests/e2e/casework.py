@@ -114,3 +114,43 @@ def make_referral(k, client, provider=None, area=None, fields=None, token=None, 
     return created(k.post("/api/v1/referrals",
                           json_body=referral_body(client, provider, area, fields, **kw),
                           token=token or k.staff.caseworker), "referral")
+
+
+# ---- scheduling ------------------------------------------------------------
+
+EVERY_DAY = ["mo", "tu", "we", "th", "fr", "sa", "su"]
+
+
+def daily(open_="09:00", close="13:00"):
+    """One opening rule, every day of the week (tests never depend on
+    the weekday)."""
+    return {"days": list(EVERY_DAY), "open": open_, "close": close}
+
+
+def interpreter_body(languages=("ar",), region="baku", **kw):
+    body = {"name": unique("Interpreter"), "languages": list(languages), "region": region,
+            "hours": [daily("00:00", "24:00")]}
+    body.update(kw)
+    return body
+
+
+def make_interpreter(k, languages=("ar",), region="baku", **kw):
+    """POST /api/v1/interpreters as the admin (on duty all day, every day,
+    unless hours= says otherwise); the 201 body."""
+    return created(k.post("/api/v1/interpreters",
+                          json_body=interpreter_body(languages, region, **kw),
+                          token=k.staff.admin), "interpreter")
+
+
+def make_clients(k, n, areas=("clinics",), region="baku", workers=8, **kw):
+    """n clients of region, each consenting to service and sharing for
+    areas; made by a few threads at once (for the concurrency tests)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(_):
+        c = make_client(k, region=region, **kw)
+        for area in areas:
+            give_consent(k, c, area)
+        return c
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(one, range(n)))

@@ -1,0 +1,365 @@
+/*
+ * waitlist-offer.c - a free place goes to whoever waits first.
+ *
+ * A provider's queue (korpu:{r:REGION}:waitlist:PROVIDER) orders waiting
+ * entries by priority (higher first), then by how long they have waited.
+ * When a place may have freed up (someone joined, a booking was
+ * cancelled or moved, an offer was declined or lapsed) the earliest free
+ * slot of the coming weeks is offered to the first entry: in one step
+ * the entry leaves the queue, the place is held (counted as taken, so
+ * nobody books it meanwhile), and a job to lapse the offer is set for
+ * when the hold ends (appointments.offer_hold_minutes). The job passes
+ * the place on if the offer was not taken (jobs.c, job_offer_lapsed).
+ * Offers, holds and their jobs are all in Redis: they survive restarts,
+ * and each lapses once however many korpuds run.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hiredis/hiredis.h>
+
+#include "korpud.h"
+
+#define OFFER_HORIZON_DAYS 60
+#define OFFERS_PER_ROUND 10
+
+/* Queue order: priority 0-100 (higher first), then time waited. Scores
+ * stay below 2^53, so a double holds them exactly. */
+double
+waitlist_score(long long priority, int64_t created_ms)
+{
+	return (double)(100 - priority) * 1e13 + (double)created_ms;
+}
+
+struct offer {
+	struct server *srv;
+	json_t *provider;
+	json_t *entry;
+	long long entry_rev;
+	json_t *taken;			/* the coming days' counts */
+	char from[11];
+	int round;
+};
+
+static void offer_next(struct offer *o);
+
+static void
+offer_free(struct offer *o)
+{
+	json_decref(o->provider);
+	json_decref(o->entry);
+	json_decref(o->taken);
+	free(o);
+}
+
+static const char *
+str(const json_t *o, const char *name)
+{
+	return json_string_value(json_object_get(o, name));
+}
+
+/* The earliest slot with a place left, at least the hold time ahead (an
+ * offer must be answerable before the slot begins). */
+static int
+earliest_free(struct offer *o, struct slot *out)
+{
+	long long cap = provider_capacity(o->provider);
+	int64_t after = wall_ms() + o->srv->conf->appointments.offer_hold_minutes * 60000;
+	struct slot *s = calloc(SLOTS_PER_DAY_MAX, sizeof(*s));
+	char date[11], field[24];
+
+	for (int d = 0; s && d < OFFER_HORIZON_DAYS; d++) {
+		json_t *taken = json_array_get(o->taken, (size_t)d);
+		int n;
+		date_add_days(o->from, d, date);
+		n = slots_of_day(o->provider, date, s, SLOTS_PER_DAY_MAX);
+		for (int i = 0; i < n; i++) {
+			snprintf(field, sizeof(field), "%lld", (long long)s[i].start_ms);
+			if (s[i].start_ms >= after &&
+			    json_integer_value(json_object_get(taken, field)) < cap) {
+				*out = s[i];
+				free(s);
+				return 1;
+			}
+		}
+	}
+	free(s);
+	return 0;
+}
+
+static void
+offered(const struct tx_result *res, void *arg)
+{
+	struct offer *o = arg;
+
+	json_decref(o->entry);
+	o->entry = NULL;
+	if (res->status == TX_OK) {
+		events_kick(o->srv);
+		log_info("waitlist: an offer was made at provider %s", str(o->provider, "id"));
+	} else if (res->status != TX_CONFLICT) {
+		offer_free(o);
+		return;
+	}
+	/* Made, or raced (the place or the entry changed): look again. */
+	if (++o->round < OFFERS_PER_ROUND)
+		offer_next(o);
+	else
+		offer_free(o);
+}
+
+static void
+entry_read(struct doc *docs, size_t n, void *arg)
+{
+	struct offer *o = arg;
+	const char *zone = str(o->provider, "timezone");
+	const char *pid = str(o->provider, "id");
+	struct slot s;
+	char tag[48], date[11], field[24], start[40], end[40], expires[40], job[160], now[40];
+	int64_t until = wall_ms() + o->srv->conf->appointments.offer_hold_minutes * 60000;
+	struct tx *t;
+	json_t *after;
+	int k, kt;
+
+	(void)n;
+	if (docs == NULL || docs[0].doc == NULL ||
+	    strcmp(str(docs[0].doc, "status") ?: "", "waiting") != 0 || !earliest_free(o, &s)) {
+		offer_free(o);
+		return;
+	}
+	o->entry = json_incref(docs[0].doc);
+	o->entry_rev = docs[0].rev;
+	local_date(s.start_ms, zone, date);
+	snprintf(field, sizeof(field), "%lld", (long long)s.start_ms);
+	time_format_local(s.start_ms, zone, start, sizeof(start));
+	time_format_local(s.end_ms, zone, end, sizeof(end));
+	time_format_ms(until, expires, sizeof(expires));
+	time_format_ms(wall_ms(), now, sizeof(now));
+	after = json_deep_copy(o->entry);
+	json_object_set_new(after, "status", json_string("offered"));
+	json_object_set_new(after, "offer", json_pack("{s:s, s:s, s:s}", "start", start, "end", end,
+	    "expires_at", expires));
+	json_array_append_new(json_object_get(after, "history"), json_pack("{s:s, s:s, s:s, s:s}",
+	    "status", "offered", "at", now, "actor", "korpu", "note", start));
+	snprintf(tag, sizeof(tag), "r:%s", str(o->provider, "region"));
+	snprintf(job, sizeof(job), "offer:%s:%lld", str(o->entry, "id"), (long long)s.start_ms);
+	t = tx_new(tag);
+	k = tx_key(t, "wait:%s", str(o->entry, "id"));
+	kt = tx_key(t, "taken:%s:%s", pid, date);
+	tx_rev(t, k, o->entry_rev);
+	tx_cap(t, kt, field, provider_capacity(o->provider));
+	tx_doc(t, k, after);
+	tx_zrem(t, tx_key(t, "waitlist:%s", pid), str(o->entry, "id"));
+	tx_hincrby(t, kt, field, 1);
+	tx_zadd(t, tx_key(t, "jobs"), (double)until, job);
+	tx_event(t, "waitlist.offered", str(o->entry, "id"), str(o->provider, "area"), pid);
+	json_decref(after);
+	if (tx_run(t, o->srv, offered, o) < 0)
+		offer_free(o);
+}
+
+static void
+first_waiting(redisReply *reply, void *arg)
+{
+	struct offer *o = arg;
+	char key[160];
+	const char *keys[] = { key };
+
+	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) {
+		offer_free(o);
+		return;
+	}
+	key_region(key, sizeof(key), str(o->provider, "region"), "wait", reply->element[0]->str);
+	if (store_fetch(o->srv, keys, 1, entry_read, o) < 0)
+		offer_free(o);
+}
+
+static void
+taken_read(json_t *hashes, void *arg)
+{
+	struct offer *o = arg;
+	char queue[160];
+
+	if (hashes == NULL) {
+		offer_free(o);
+		return;
+	}
+	json_decref(o->taken);
+	o->taken = json_incref(hashes);
+	snprintf(queue, sizeof(queue), "korpu:{r:%s}:waitlist:%s", str(o->provider, "region"),
+	    str(o->provider, "id"));
+	{
+		const char *argv[] = { "ZRANGE", queue, "0", "0" };
+		if (redis_call(o->srv->redis, first_waiting, o, 4, argv, NULL) < 0)
+			offer_free(o);
+	}
+}
+
+/* One round: the coming days' counts, then the first waiting entry. */
+static void
+offer_next(struct offer *o)
+{
+	const char *region = str(o->provider, "region"), *pid = str(o->provider, "id");
+	char *keys[OFFER_HORIZON_DAYS] = { NULL };
+	char date[11];
+	int ok = 1;
+
+	local_date(wall_ms(), str(o->provider, "timezone"), o->from);
+	for (int d = 0; d < OFFER_HORIZON_DAYS; d++) {
+		date_add_days(o->from, d, date);
+		if (asprintf(&keys[d], "korpu:{r:%s}:taken:%s:%s", region, pid, date) < 0) {
+			keys[d] = NULL;
+			ok = 0;
+		}
+	}
+	if (!ok || store_hashes(o->srv, (const char *const *)keys, OFFER_HORIZON_DAYS,
+	    taken_read, o) < 0)
+		offer_free(o);
+	for (int d = 0; d < OFFER_HORIZON_DAYS; d++)
+		free(keys[d]);
+}
+
+static void
+provider_read(struct doc *docs, size_t n, void *arg)
+{
+	struct offer *o = arg;
+
+	(void)n;
+	if (docs == NULL || docs[0].doc == NULL) {
+		offer_free(o);
+		return;
+	}
+	o->provider = json_incref(docs[0].doc);
+	offer_next(o);
+}
+
+/*
+ * Something may have freed a place at the provider: offer free places to
+ * waiting entries, in the background (nobody waits for this; a failure
+ * is retried by the next event, and lapsing offers retry too).
+ */
+void
+waitlist_offer(struct server *srv, const char *provider_id)
+{
+	struct offer *o;
+	char key[160];
+	const char *keys[] = { key };
+
+	if (!id_valid(provider_id, 1) || !conf_region_known(srv->conf, id_region(provider_id)))
+		return;
+	o = calloc(1, sizeof(*o));
+	if (o == NULL)
+		return;
+	o->srv = srv;
+	key_region(key, sizeof(key), id_region(provider_id), "provider", provider_id);
+	if (store_fetch(srv, keys, 1, provider_read, o) < 0)
+		offer_free(o);
+}
+
+/* ---- the job that lapses an offer ---- */
+
+struct lapse {
+	struct server *srv;
+	char region[40];
+	char member[200];
+	char entry_id[ID_MAX];
+	int64_t start_ms;
+	char provider_id[ID_MAX];
+	void (*finished)(void *);
+	void *arg;
+};
+
+static void
+lapsed(const struct tx_result *res, void *arg)
+{
+	struct lapse *l = arg;
+
+	if (res->status == TX_OK) {
+		events_kick(l->srv);
+		if (l->provider_id[0])
+			waitlist_offer(l->srv, l->provider_id);	/* pass the place on */
+	}
+	l->finished(l->arg);
+	free(l);
+}
+
+static void
+lapse_entry_read(struct doc *docs, size_t n, void *arg)
+{
+	struct lapse *l = arg;
+	const json_t *e;
+	const json_t *offer;
+	int64_t start = 0;
+	char tag[48];
+	struct tx *t;
+	int k;
+
+	(void)n;
+	if (docs == NULL) {
+		l->finished(l->arg);
+		free(l);
+		return;
+	}
+	e = docs[0].doc;
+	offer = json_object_get(e, "offer");
+	snprintf(tag, sizeof(tag), "r:%s", l->region);
+	t = tx_new(tag);
+	k = tx_key(t, "jobs");
+	tx_zhas(t, k, l->member);
+	tx_zrem(t, k, l->member);
+	if (e && strcmp(str(e, "status") ?: "", "offered") == 0 && str(offer, "start") &&
+	    time_parse(str(offer, "start"), &start) == 0 && start == l->start_ms) {
+		const char *pid = str(e, "provider_id");
+		char date[11], field[24], at[40];
+		json_t *after = json_deep_copy(e);
+		int ke = tx_key(t, "wait:%s", l->entry_id);
+
+		snprintf(l->provider_id, sizeof(l->provider_id), "%s", pid);
+		local_date(start, str(e, "timezone"), date);
+		snprintf(field, sizeof(field), "%lld", (long long)start);
+		time_format_ms(wall_ms(), at, sizeof(at));
+		json_object_set_new(after, "status", json_string("lapsed"));
+		json_array_append_new(json_object_get(after, "history"), json_pack(
+		    "{s:s, s:s, s:s}", "status", "lapsed", "at", at, "actor", "korpu"));
+		tx_rev(t, ke, docs[0].rev);
+		tx_doc(t, ke, after);
+		tx_hincrby(t, tx_key(t, "taken:%s:%s", pid, date), field, -1);
+		tx_del(t, tx_key(t, "waitentry:%s:%s", pid, str(e, "client_id")));
+		tx_event(t, "waitlist.lapsed", l->entry_id, str(e, "area"), pid);
+		json_decref(after);
+	}
+	if (tx_run(t, l->srv, lapsed, l) < 0) {
+		l->finished(l->arg);
+		free(l);
+	}
+}
+
+/* "offer:ENTRY:START_MS": the hold is over. */
+void
+job_offer_lapsed(struct server *srv, const char *region, const char *member,
+    void (*finished)(void *), void *arg)
+{
+	struct lapse *l = calloc(1, sizeof(*l));
+	char key[160];
+	const char *keys[] = { key };
+	long long start = 0;
+
+	if (l == NULL || sscanf(member, "offer:%63[^:]:%lld", l->entry_id, &start) != 2 ||
+	    !id_valid(l->entry_id, 1)) {
+		free(l);
+		finished(arg);
+		return;
+	}
+	l->srv = srv;
+	snprintf(l->region, sizeof(l->region), "%s", region);
+	snprintf(l->member, sizeof(l->member), "%s", member);
+	l->start_ms = start;
+	l->finished = finished;
+	l->arg = arg;
+	key_region(key, sizeof(key), region, "wait", l->entry_id);
+	if (store_fetch(srv, keys, 1, lapse_entry_read, l) < 0) {
+		free(l);
+		finished(arg);
+	}
+}
