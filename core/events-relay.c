@@ -25,7 +25,7 @@
 
 #define RELAY_TICK_MS 250
 #define RELAY_BATCH "100"
-#define RELAY_LOCK_MS "5000"
+#define RELAY_LOCK_MS "2000"	/* a stopped instance holds it no longer than this */
 
 struct relay {
 	struct server *srv;
