@@ -26,6 +26,15 @@ static const struct bfield appointment_spec[] = {
 	{ NULL, 0, 0, 0, NULL, 0, 0, 0 }
 };
 
+static const struct bfield course_spec[] = {
+	{ "provider_id", BF_STRING, BF_REQUIRED, ID_MAX, NULL, 0, 0, 0 },
+	{ "client_id", BF_STRING, BF_REQUIRED, ID_MAX, NULL, 0, 0, 0 },
+	{ "course_id", BF_STRING, BF_REQUIRED, 32, NULL, 0, 0, 0 },
+	{ "referral_id", BF_STRING, BF_NULLABLE, ID_MAX, NULL, 0, 0, 0 },
+	{ "interpreter_language", BF_STRING, BF_NULLABLE, 3, NULL, 0, 0, 0 },
+	{ NULL, 0, 0, 0, NULL, 0, 0, 0 }
+};
+
 static const struct bfield household_spec[] = {
 	{ "provider_id", BF_STRING, BF_REQUIRED, ID_MAX, NULL, 0, 0, 0 },
 	{ "client_ids", BF_LIST, BF_REQUIRED, ID_MAX, NULL, 0, 0, HOUSEHOLD_BOOKING_MAX },
@@ -38,6 +47,7 @@ struct book_request {
 	struct request *r;
 	struct booking *b;
 	int household;
+	const char *course_id;		/* a whole course, in the body */
 	int64_t start_ms;
 	size_t nclients;
 	char **keys;
@@ -79,7 +89,7 @@ booking_done(struct booking *b, int status, const char *problem)
 	struct request *r = q->r;
 
 	if (status == 201) {
-		if (q->household)
+		if (q->household || q->course_id)
 			reply_json(r, 201, json_pack("{s:O}", "appointments", b->docs));
 		else
 			reply_json(r, 201, json_incref(json_array_get(b->docs, 0)));
@@ -124,6 +134,51 @@ org_read(struct doc *docs, size_t n, void *arg)
 	b->done = booking_done;
 	b->arg = q;
 	booking_start(b);
+}
+
+/* A course: every session still ahead, for the one client. -1 having
+ * answered. */
+static int
+lay_out_course(struct book_request *q, const json_t *p, const json_t *client)
+{
+	const json_t *course = NULL;
+	struct slot *s = calloc(256, sizeof(*s));
+	char why[160];
+	int64_t now = wall_ms();
+	size_t i, ahead = 0;
+	json_t *c;
+	int n;
+
+	json_array_foreach(json_object_get(p, "courses"), i, c)
+		if (strcmp(str(c, "id") ?: "", q->course_id) == 0)
+			course = c;
+	if (s == NULL || course == NULL) {
+		free(s);
+		fail(q, 422, "course_id", "is not a course of this provider");
+		return -1;
+	}
+	n = course_sessions(p, course, s, 256, why, sizeof(why));
+	if (n < 0) {
+		free(s);
+		fail(q, 409, NULL, "course_id: the course no longer fits the provider's hours");
+		return -1;
+	}
+	for (int k = 0; k < n; k++)
+		if (s[k].start_ms > now) {
+			if (booking_add(q->b, client, &s[k]) < 0) {
+				free(s);
+				fail(q, 500, NULL, "out of memory");
+				return -1;
+			}
+			ahead++;
+		}
+	free(s);
+	if (ahead == 0) {
+		fail(q, 422, "course_id", "has no sessions ahead");
+		return -1;
+	}
+	snprintf(q->b->course_id, sizeof(q->b->course_id), "%s", q->course_id);
+	return 0;
 }
 
 /* The documents are read: check them, lay out the slots, then the org. */
@@ -183,6 +238,11 @@ docs_read(struct doc *docs, size_t n, void *arg)
 			return;
 		}
 	}
+	if (q->course_id) {
+		if (lay_out_course(q, p, docs[1].doc) < 0)
+			return;
+		goto referral;
+	}
 	/* start: a slot of the provider, ahead; a household takes the slots
 	 * that follow it on that day. */
 	if (!slot_find(p, q->start_ms, &first)) {
@@ -207,6 +267,7 @@ docs_read(struct doc *docs, size_t n, void *arg)
 			fail(q, 500, NULL, "out of memory");
 			return;
 		}
+referral:
 	if (q->nkeys > q->nclients + 1) {		/* a referral was named */
 		const json_t *ref = docs[q->nkeys - 1].doc;
 		const char *st = ref ? str(ref, "status") : NULL;
@@ -244,7 +305,7 @@ lang_valid(const char *l)
 /* Shared by both routes: reads provider, clients (and a referral). */
 static void
 book(struct request *r, const char *provider_id, const json_t *client_ids,
-    const char *referral_id, int household)
+    const char *referral_id, int household, const char *course_id)
 {
 	const char *lang = json_string_value(json_object_get(r->body, "interpreter_language"));
 	const char *start = json_string_value(json_object_get(r->body, "start"));
@@ -257,7 +318,8 @@ book(struct request *r, const char *provider_id, const json_t *client_ids,
 
 	if (!id_valid(provider_id, 1) || !conf_region_known(r->srv->conf, region))
 		errlist_add(&errs, "provider_id", "is not a provider of the directory");
-	if (start == NULL || strlen(start) <= 10 || time_parse(start, &start_ms) < 0)
+	if (course_id == NULL && (start == NULL || strlen(start) <= 10 ||
+	    time_parse(start, &start_ms) < 0))
 		errlist_add(&errs, "start", "must be a time with an offset "
 		    "(2026-12-01T09:30:00+04:00)");
 	if (lang && !lang_valid(lang))
@@ -291,6 +353,7 @@ book(struct request *r, const char *provider_id, const json_t *client_ids,
 	}
 	q->r = r;
 	q->household = household;
+	q->course_id = course_id;
 	q->start_ms = start_ms;
 	q->nclients = json_array_size(client_ids);
 	snprintf(q->b->lang, sizeof(q->b->lang), "%s", lang ? lang : "");
@@ -321,7 +384,30 @@ api_appointment_create(struct request *r)
 		return;
 	}
 	ids = json_pack("[O]", json_object_get(r->body, "client_id"));
-	book(r, str(r->body, "provider_id"), ids, str(r->body, "referral_id"), 0);
+	book(r, str(r->body, "provider_id"), ids, str(r->body, "referral_id"), 0, NULL);
+	json_decref(ids);
+}
+
+/*
+ * POST /api/v1/appointments/course: a client into every session still
+ * ahead of a provider's course (a recurring series, e.g. a language
+ * course on Tuesday and Thursday evenings), at once or not at all.
+ */
+void
+api_appointment_course(struct request *r)
+{
+	struct errlist errs = { 0 };
+	json_t *ids;
+
+	body_check(r->body, course_spec, 0, &errs);
+	if (errs.n) {
+		reply_problem_errors(r, 422, "the course cannot be booked", &errs);
+		errlist_free(&errs);
+		return;
+	}
+	ids = json_pack("[O]", json_object_get(r->body, "client_id"));
+	book(r, str(r->body, "provider_id"), ids, str(r->body, "referral_id"), 0,
+	    str(r->body, "course_id"));
 	json_decref(ids);
 }
 
@@ -338,5 +424,5 @@ api_appointment_household(struct request *r)
 		errlist_free(&errs);
 		return;
 	}
-	book(r, str(r->body, "provider_id"), json_object_get(r->body, "client_ids"), NULL, 1);
+	book(r, str(r->body, "provider_id"), json_object_get(r->body, "client_ids"), NULL, 1, NULL);
 }

@@ -31,6 +31,8 @@ provider_defaults(json_t *doc)
 		json_object_set_new(doc, "hours", json_array());
 	if (!json_object_get(doc, "closed"))
 		json_object_set_new(doc, "closed", json_array());
+	if (!json_object_get(doc, "courses"))
+		json_object_set_new(doc, "courses", json_array());
 }
 
 /* Adds the writes that store a new provider to t (tag r:REGION). */
@@ -142,6 +144,13 @@ api_provider_create(struct request *r)
 	json_object_set_new(c->doc, "created_at", json_string(at));
 	json_object_set_new(c->doc, "created_by", json_string(r->uid));
 	provider_defaults(c->doc);
+	if (courses_check(c->doc, &errs)) {
+		reply_problem_errors(r, 422, "the provider is not valid", &errs);
+		errlist_free(&errs);
+		json_decref(c->doc);
+		free(c);
+		return;
+	}
 	snprintf(key, sizeof(key), "korpu:{dir}:org:%s", org);
 	if (store_fetch(r->srv, keys, 1, provider_org_read, c) < 0) {
 		json_decref(c->doc);

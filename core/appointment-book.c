@@ -82,10 +82,11 @@ appointment_doc(struct booking *b, size_t i, const char *id, const char *interp,
 	time_format_local(b->items[i].slot.start_ms, zone, start, sizeof(start));
 	time_format_local(b->items[i].slot.end_ms, zone, end, sizeof(end));
 	time_format_ms(now, at, sizeof(at));
-	return json_pack("{s:s, s:s, s:s, s:s?, s:O, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
+	return json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:O, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
 	    " s:s?, s:s?, s:s, s:s, s:s, s:i, s:[{s:s, s:s, s:s}]}",
 	    "id", id, "provider_id", str(p, "id"), "client_id", str(c, "id"),
 	    "referral_id", b->referral ? str(b->referral, "id") : NULL,
+	    "course_id", b->course_id[0] ? b->course_id : NULL,
 	    "household_id", hh ? hh : json_null(),
 	    "area", str(p, "area"), "organization", str(p, "organization"),
 	    "region", str(p, "region"), "timezone", zone, "start", start, "end", end,

@@ -322,6 +322,7 @@ struct plugin_set;
 size_t provider_check(const json_t *body, int partial, const struct conf *conf,
     const struct plugin_set *plugins, struct errlist *errs);
 size_t hours_check(const json_t *hours, long slot, struct errlist *errs);
+size_t courses_check(const json_t *doc, struct errlist *errs);
 void languages_check(const json_t *languages, struct errlist *errs);
 #define PROVIDER_TIMEZONE_DEFAULT "Asia/Baku"
 
@@ -358,6 +359,8 @@ int local_date(int64_t ms, const char *zone, char out[11]);
 int time_format_local(int64_t ms, const char *zone, char *buf, size_t len);
 int date_add_days(const char *date, int days, char out[11]);
 int hours_cover(const json_t *doc, int64_t start_ms, int64_t end_ms);
+int course_sessions(const json_t *provider, const json_t *course, struct slot *out, size_t max,
+    char *err, size_t errlen);
 
 /* appointment-book.c: taking places atomically. */
 struct booking;
@@ -380,6 +383,7 @@ struct booking {
 	int k_interp;
 	json_t *docs;			/* the appointments of the last attempt */
 	int held;			/* the places are held already (a waitlist offer) */
+	char course_id[40];		/* a whole course booked, or "" */
 	void (*extra)(struct booking *b, struct tx *t);	/* more writes of the same step */
 	int k_extra;			/* a key of extra's whose conflict it reports */
 	booking_done_fn done;
@@ -693,6 +697,7 @@ void api_interpreter_list(struct request *r);
 void api_provider_slots(struct request *r);
 void api_appointment_create(struct request *r);
 void api_appointment_household(struct request *r);
+void api_appointment_course(struct request *r);
 void api_appointment_get(struct request *r);
 void api_appointment_list(struct request *r);
 void api_appointment_cancel(struct request *r);

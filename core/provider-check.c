@@ -6,6 +6,7 @@
  * is named by its field; nothing here talks to Redis.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libical/ical.h>
@@ -26,6 +27,7 @@ static const struct bfield provider_spec[] = {
 	{ "capacity", BF_INT, 0, 0, NULL, 1, 1000, 0 },
 	{ "hours", BF_ARRAY, 0, 0, NULL, 0, 0, 0 },
 	{ "closed", BF_LIST, 0, 10, NULL, 0, 0, 366 },
+	{ "courses", BF_ARRAY, 0, 0, NULL, 0, 0, 0 },
 	{ NULL, 0, 0, 0, NULL, 0, 0, 0 }
 };
 
@@ -201,5 +203,52 @@ hours_check(const json_t *hours, long slot, struct errlist *errs)
 	else
 		json_array_foreach(hours, i, v)
 			check_rule(v, i, slot, errs, open_at, close_at, count);
+	return errs->n - before;
+}
+
+/*
+ * A provider's courses (series of sessions booked as a whole): each
+ * {"id","title","first","rrule"}, ids unique, every session one of the
+ * provider's slots. doc is the provider with its defaults filled in.
+ */
+size_t
+courses_check(const json_t *doc, struct errlist *errs)
+{
+	const json_t *courses = json_object_get(doc, "courses");
+	struct slot *s = calloc(200, sizeof(*s));
+	size_t before = errs->n, i;
+	json_t *c;
+
+	if (json_array_size(courses) > 32)
+		errlist_add(errs, "courses", "must have at most 32 courses");
+	json_array_foreach(courses, i, c) {
+		const char *id = json_string_value(json_object_get(c, "id"));
+		const char *title = json_string_value(json_object_get(c, "title"));
+		char where[48], why[160];
+		const char *key;
+		json_t *v;
+
+		snprintf(where, sizeof(where), "courses[%zu]", i);
+		if (!json_is_object(c)) {
+			errlist_add(errs, where, "must be {\"id\",\"title\",\"first\",\"rrule\"}");
+			continue;
+		}
+		json_object_foreach((json_t *)c, key, v)
+			if (strcmp(key, "id") && strcmp(key, "title") && strcmp(key, "first") &&
+			    strcmp(key, "rrule"))
+				errlist_add(errs, where, "has an unknown member %.30s", key);
+		if (id == NULL || strlen(id) == 0 || strlen(id) > 32 ||
+		    strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(id))
+			errlist_add(errs, where, "id must be a-z, 0-9 and '-', at most 32");
+		if (title == NULL || strlen(title) == 0 || strlen(title) > 200)
+			errlist_add(errs, where, "title must be text of at most 200 bytes");
+		for (size_t k = 0; id && k < i; k++)
+			if (json_equal(json_object_get(json_array_get(courses, k), "id"),
+			    json_object_get(c, "id")))
+				errlist_add(errs, where, "id is used by another course");
+		if (s && course_sessions(doc, c, s, 200, why, sizeof(why)) < 0)
+			errlist_add(errs, where, "%s", why);
+	}
+	free(s);
 	return errs->n - before;
 }

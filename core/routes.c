@@ -50,6 +50,7 @@ const struct route routes[] = {
 	{ EVHTTP_REQ_GET, "/api/v1/appointments", api_appointment_list, 0, CASE | PROV | READ },
 	{ EVHTTP_REQ_POST, "/api/v1/appointments", api_appointment_create, JSON, CASE },
 	{ EVHTTP_REQ_POST, "/api/v1/appointments/household", api_appointment_household, JSON, CASE },
+	{ EVHTTP_REQ_POST, "/api/v1/appointments/course", api_appointment_course, JSON, CASE },
 	{ EVHTTP_REQ_GET, "/api/v1/appointments/{id}", api_appointment_get, 0, CASE | PROV | READ },
 	{ EVHTTP_REQ_POST, "/api/v1/appointments/{id}/cancel", api_appointment_cancel, JSON,
 	  CASE | PROV },

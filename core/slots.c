@@ -228,3 +228,89 @@ hours_cover(const json_t *doc, int64_t start_ms, int64_t end_ms)
 	}
 	return 0;
 }
+
+/* ---- courses: a series of sessions, by an iCalendar recurrence rule ---- */
+
+#define COURSE_SESSIONS_MAX 200
+
+/*
+ * The sessions of a course of provider: {"id","title","first","rrule"},
+ * first a local date-time ("2027-01-12T18:00") in the provider's zone,
+ * rrule an RFC 5545 rule with COUNT or UNTIL ("FREQ=WEEKLY;BYDAY=TU,TH;
+ * COUNT=16"), expanded by libical. Each session must be one of the
+ * provider's slots. Returns how many sessions (into out, at most max), or
+ * -1 with why in err.
+ */
+int
+course_sessions(const json_t *provider, const json_t *course, struct slot *out, size_t max,
+    char *err, size_t errlen)
+{
+	const char *zone = json_string_value(json_object_get(provider, "timezone"));
+	const char *first = json_string_value(json_object_get(course, "first"));
+	const char *rule = json_string_value(json_object_get(course, "rrule"));
+	icaltimezone *tz = zone ? icaltimezone_get_builtin_timezone(zone) : NULL;
+	struct icalrecurrencetype recur;
+	struct icaltimetype start, t;
+	icalrecur_iterator *it;
+	size_t n = 0;
+	char date[11];
+
+	if (tz == NULL || first == NULL || rule == NULL || strlen(first) != 16 || first[10] != 'T') {
+		snprintf(err, errlen, "first must be a local date and time such as 2027-01-12T18:00");
+		return -1;
+	}
+	snprintf(date, sizeof(date), "%.10s", first);
+	if (parse_date(date, &start) < 0 || clock_minutes(first + 11) < 0 ||
+	    clock_minutes(first + 11) >= 24 * 60) {
+		snprintf(err, errlen, "first must be a local date and time such as 2027-01-12T18:00");
+		return -1;
+	}
+	start.hour = clock_minutes(first + 11) / 60;
+	start.minute = clock_minutes(first + 11) % 60;
+	icalerror_set_errno(ICAL_NO_ERROR);
+	recur = icalrecurrencetype_from_string(rule);
+	if (recur.freq == ICAL_NO_RECURRENCE || icalerrno != ICAL_NO_ERROR) {
+		icalerror_set_errno(ICAL_NO_ERROR);
+		snprintf(err, errlen, "rrule is not an iCalendar recurrence rule");
+		return -1;
+	}
+	if (recur.count <= 0 && icaltime_is_null_time(recur.until)) {
+		snprintf(err, errlen, "rrule must end: give COUNT or UNTIL");
+		return -1;
+	}
+	if (recur.freq < ICAL_DAILY_RECURRENCE) {
+		snprintf(err, errlen, "rrule must repeat daily, weekly, monthly or yearly");
+		return -1;
+	}
+	it = icalrecur_iterator_new(recur, start);
+	if (it == NULL) {
+		snprintf(err, errlen, "rrule cannot be expanded from first");
+		return -1;
+	}
+	while (!icaltime_is_null_time(t = icalrecur_iterator_next(it))) {
+		int64_t ms;
+		struct slot s;
+		char when[40];
+
+		if (n >= max || n >= COURSE_SESSIONS_MAX) {
+			snprintf(err, errlen, "has more than %d sessions", COURSE_SESSIONS_MAX);
+			icalrecur_iterator_free(it);
+			return -1;
+		}
+		ms = local_to_utc(tz, t, t.hour * 60 + t.minute);
+		if (ms < 0 || !slot_find(provider, ms, &s)) {
+			snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d", t.year, t.month, t.day,
+			    t.hour, t.minute);
+			snprintf(err, errlen, "its session at %s is not one of the provider's slots", when);
+			icalrecur_iterator_free(it);
+			return -1;
+		}
+		out[n++] = s;
+	}
+	icalrecur_iterator_free(it);
+	if (n == 0) {
+		snprintf(err, errlen, "rrule gives no session");
+		return -1;
+	}
+	return (int)n;
+}
