@@ -129,8 +129,13 @@ docs_read(struct doc *docs, size_t n, void *arg)
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
+		const char *cid = query_get(l->r, "client_id");
 		if (docs[i].doc == NULL || !authz_org_visible(l->r,
 		    json_string_value(json_object_get(docs[i].doc, "organization"))))
+			continue;
+		/* Read by the provider's index: the client is a filter. */
+		if (cid && strcmp(json_string_value(json_object_get(docs[i].doc, "client_id")) ?: "",
+		    cid) != 0)
 			continue;
 		if ((long)json_array_size(l->items) >= l->limit) {
 			/* one more than the page holds: the next page starts here */

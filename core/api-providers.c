@@ -33,6 +33,8 @@ provider_defaults(json_t *doc)
 		json_object_set_new(doc, "closed", json_array());
 	if (!json_object_get(doc, "courses"))
 		json_object_set_new(doc, "courses", json_array());
+	if (!json_object_get(doc, "seats"))
+		json_object_set_new(doc, "seats", json_array());
 }
 
 /* Adds the writes that store a new provider to t (tag r:REGION). */

@@ -51,8 +51,18 @@ fail422(struct request *r, const char *field, const char *message)
 struct join {
 	struct request *r;
 	json_t *entry;
+	json_t *provider, *client;
 	int k_once;
 };
+
+static void
+join_free(struct join *j)
+{
+	json_decref(j->entry);
+	json_decref(j->provider);
+	json_decref(j->client);
+	free(j);
+}
 
 static void
 joined(const struct tx_result *res, void *arg)
@@ -76,58 +86,43 @@ joined(const struct tx_result *res, void *arg)
 	} else {
 		reply_unavailable(r, "redis: the waitlist could not be changed", 1);
 	}
-	json_decref(j->entry);
-	free(j);
+	join_free(j);
 }
 
+/* The provider's organization must have an agreement for the area: a
+ * waitlist entry sends the client's data to it as a booking does. */
 static void
-join_read(struct doc *docs, size_t n, void *arg)
+join_org_read(struct doc *docs, size_t n, void *arg)
 {
 	struct join *j = arg;
 	struct request *r = j->r;
-	const json_t *p, *c;
-	const struct plugin *plugin;
-	const json_t *consent;
-	char id[ID_MAX], at[40], tag[48];
+	const json_t *p = j->provider, *c = j->client;
 	long long priority = json_integer_value(json_object_get(r->body, "priority"));
+	char id[ID_MAX], at[40], tag[48], msg[200];
+	const char *why;
 	struct tx *t;
 	int k;
 
 	(void)n;
 	if (docs == NULL) {
-		reply_unavailable(r, "redis: the waitlist cannot be read right now", 1);
-		free(j);
+		reply_unavailable(r, "redis: the provider's organization cannot be read right now", 1);
+		join_free(j);
 		return;
 	}
-	p = docs[0].doc;
-	c = docs[1].doc;
-	if (p == NULL) {
-		fail422(r, "provider_id", "is not a provider of the directory");
-		free(j);
-		return;
-	}
-	if (c == NULL) {
-		fail422(r, "client_id", "is not a client");
-		free(j);
-		return;
-	}
-	plugin = plugins_find(&r->srv->plugins, str(p, "area"));
-	if (plugin && plugin->desc->booking_model == KORPU_BOOKING_SEAT) {
-		reply_problem(r, 409, "this provider allocates places for a term (seat model); "
-		    "it keeps no appointment waitlist");
-		free(j);
-		return;
-	}
-	consent = json_object_get(json_object_get(c, "consent"), str(p, "area"));
-	if (!json_is_true(json_object_get(consent, "share"))) {
-		fail422(r, "client_id", "has not consented to share their data with this area's "
-		    "providers; record their consent first");
-		free(j);
+	time_format_ms(wall_ms(), at, sizeof(at));
+	at[10] = '\0';
+	why = docs[0].doc ? org_agreement_problem(docs[0].doc, str(p, "area"), at) :
+	    "does not exist";
+	if (why) {
+		snprintf(msg, sizeof(msg), "provider_id: the provider's organization %s; no client "
+		    "data goes to it", why);
+		reply_problem(r, 409, msg);
+		join_free(j);
 		return;
 	}
 	if (id_new(id, sizeof(id), str(p, "region")) < 0) {
 		reply_problem(r, 500, "out of randomness");
-		free(j);
+		join_free(j);
 		return;
 	}
 	time_format_ms(wall_ms(), at, sizeof(at));
@@ -152,8 +147,59 @@ join_read(struct doc *docs, size_t n, void *arg)
 	tx_event(t, "waitlist.joined", id, str(p, "area"), str(p, "id"));
 	if (tx_run(t, r->srv, joined, j) < 0) {
 		reply_unavailable(r, "redis: the waitlist could not be changed", 1);
-		json_decref(j->entry);
-		free(j);
+		join_free(j);
+	}
+}
+
+static void
+join_read(struct doc *docs, size_t n, void *arg)
+{
+	struct join *j = arg;
+	struct request *r = j->r;
+	const json_t *p, *c;
+	const struct plugin *plugin;
+	const json_t *consent;
+	char key[160];
+	const char *keys[] = { key };
+
+	(void)n;
+	if (docs == NULL) {
+		reply_unavailable(r, "redis: the waitlist cannot be read right now", 1);
+		join_free(j);
+		return;
+	}
+	p = docs[0].doc;
+	c = docs[1].doc;
+	if (p == NULL) {
+		fail422(r, "provider_id", "is not a provider of the directory");
+		join_free(j);
+		return;
+	}
+	if (c == NULL) {
+		fail422(r, "client_id", "is not a client");
+		join_free(j);
+		return;
+	}
+	plugin = plugins_find(&r->srv->plugins, str(p, "area"));
+	if (plugin && plugin->desc->booking_model == KORPU_BOOKING_SEAT) {
+		reply_problem(r, 409, "this provider allocates places for a term (seat model); "
+		    "it keeps no appointment waitlist");
+		join_free(j);
+		return;
+	}
+	consent = json_object_get(json_object_get(c, "consent"), str(p, "area"));
+	if (!json_is_true(json_object_get(consent, "share"))) {
+		fail422(r, "client_id", "has not consented to share their data with this area's "
+		    "providers; record their consent first");
+		join_free(j);
+		return;
+	}
+	j->provider = json_incref((json_t *)p);
+	j->client = json_incref((json_t *)c);
+	snprintf(key, sizeof(key), "korpu:{dir}:org:%s", str(p, "organization"));
+	if (store_fetch(r->srv, keys, 1, join_org_read, j) < 0) {
+		reply_unavailable(r, "redis: the provider's organization cannot be read right now", 1);
+		join_free(j);
 	}
 }
 

@@ -323,6 +323,8 @@ size_t provider_check(const json_t *body, int partial, const struct conf *conf,
     const struct plugin_set *plugins, struct errlist *errs);
 size_t hours_check(const json_t *hours, long slot, struct errlist *errs);
 size_t courses_check(const json_t *doc, struct errlist *errs);
+size_t seats_check(const json_t *seats, struct errlist *errs);
+int school_year_valid(const char *s);
 void languages_check(const json_t *languages, struct errlist *errs);
 #define PROVIDER_TIMEZONE_DEFAULT "Asia/Baku"
 

@@ -28,6 +28,7 @@ static const struct bfield provider_spec[] = {
 	{ "hours", BF_ARRAY, 0, 0, NULL, 0, 0, 0 },
 	{ "closed", BF_LIST, 0, 10, NULL, 0, 0, 366 },
 	{ "courses", BF_ARRAY, 0, 0, NULL, 0, 0, 0 },
+	{ "seats", BF_ARRAY, 0, 0, NULL, 0, 0, 0 },
 	{ NULL, 0, 0, 0, NULL, 0, 0, 0 }
 };
 
@@ -186,6 +187,7 @@ provider_check(const json_t *body, int partial, const struct conf *conf,
 		}
 	}
 	hours_check(hours, slot ? (long)json_integer_value(slot) : 30, errs);
+	seats_check(json_object_get(body, "seats"), errs);
 	return errs->n - before;
 }
 
@@ -250,5 +252,60 @@ courses_check(const json_t *doc, struct errlist *errs)
 			errlist_add(errs, where, "%s", why);
 	}
 	free(s);
+	return errs->n - before;
+}
+
+/* "2026/2027": a school year, the second year the first plus one. */
+int
+school_year_valid(const char *s)
+{
+	int a, b;
+
+	if (s == NULL || strlen(s) != 9 || s[4] != '/' ||
+	    strspn(s, "0123456789") != 4 || strspn(s + 5, "0123456789") != 4)
+		return 0;
+	a = atoi(s);
+	b = atoi(s + 5);
+	return a >= 2000 && a <= 2100 && b == a + 1;
+}
+
+/*
+ * A school's places per school year and grade (seat model):
+ * [{"school_year":"2026/2027","grade":1,"places":25}, ...], one entry per
+ * year and grade.
+ */
+size_t
+seats_check(const json_t *seats, struct errlist *errs)
+{
+	size_t before = errs->n, i;
+	json_t *e;
+
+	if (json_array_size(seats) > 200)
+		errlist_add(errs, "seats", "must have at most 200 entries");
+	json_array_foreach(seats, i, e) {
+		const json_t *grade = json_object_get(e, "grade"), *places = json_object_get(e, "places");
+		const char *year = json_string_value(json_object_get(e, "school_year"));
+		char where[32];
+
+		snprintf(where, sizeof(where), "seats[%zu]", i);
+		if (!json_is_object(e) || json_object_size(e) != 3) {
+			errlist_add(errs, where, "must be {\"school_year\",\"grade\",\"places\"}");
+			continue;
+		}
+		if (!school_year_valid(year))
+			errlist_add(errs, where, "school_year must be written 2026/2027");
+		if (!json_is_integer(grade) || json_integer_value(grade) < 0 ||
+		    json_integer_value(grade) > 12)
+			errlist_add(errs, where, "grade must be a whole number from 0 to 12");
+		if (!json_is_integer(places) || json_integer_value(places) < 0 ||
+		    json_integer_value(places) > 5000)
+			errlist_add(errs, where, "places must be a whole number from 0 to 5000");
+		for (size_t k = 0; k < i; k++) {
+			const json_t *o = json_array_get(seats, k);
+			if (json_equal(json_object_get(o, "school_year"), json_object_get(e, "school_year")) &&
+			    json_equal(json_object_get(o, "grade"), grade))
+				errlist_add(errs, where, "repeats the places of another entry");
+		}
+	}
 	return errs->n - before;
 }

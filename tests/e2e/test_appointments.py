@@ -1205,6 +1205,7 @@ def test_lists_filter_by_provider_client_and_time(k):
                % (p["id"], d1, d2)) == [a2["id"]]        # to is exclusive
     assert ids("provider_id=%s&from=%sT07:00:00Z" % (p["id"], d1)) == [a2["id"], a3["id"]]
     assert ids("client_id=%s&provider_id=%s" % (c1["id"], p2["id"])) == [a4["id"]]
+    assert ids("client_id=%s&provider_id=%s" % (c1["id"], p["id"])) == [a1["id"], a3["id"]]
     assert ids("provider_id=%s" % p["id"], "clinic") == [a1["id"], a2["id"], a3["id"]]
     assert ids("provider_id=%s" % p["id"], "employment") == []
     # cancelled ones stay listed, as cancelled
@@ -1280,3 +1281,4 @@ def test_unknown_appointments_are_404(k):
         assert_problem(k.get("%s/%s" % (APPTS, aid), token=k.staff.caseworker), 404)
         assert_problem(k.post("%s/%s/status" % (APPTS, aid), json_body={"status": "arrived"},
                               token=k.staff.clinic), 404)
+

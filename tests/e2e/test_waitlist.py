@@ -204,3 +204,16 @@ def test_an_offer_lapses_once_after_a_restart_with_two_instances(make_korpud):
     assert events_of(o, "housing", "waitlist.lapsed").count(a["id"]) == 1
     assert entry(o, a)["status"] == "lapsed"
     assert len([h for h in entry(o, a)["history"] if h["status"] == "lapsed"]) == 1
+
+
+def test_no_agreement_no_waitlist(case_korpud):
+    """A waitlist entry sends the client's data to the provider's
+    organization: it needs an agreement valid for the area, as a booking does."""
+    k = case_korpud
+    p = make_provider(k, k.orgs["clinic"], area="housing", hours=[daily("09:00", "10:00")])
+    r = k.post(WAITLIST, json_body={"provider_id": p["id"], "client_id": client_for(k)["id"]},
+               token=k.staff.caseworker)
+    assert_problem(r, 409)
+    assert "agreement" in r.body["detail"]
+    r = k.get(WAITLIST + "?provider_id=%s" % p["id"], token=k.staff.caseworker)
+    assert r.body["items"] == []
