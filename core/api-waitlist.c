@@ -354,7 +354,7 @@ struct answer {
 	long long rev;
 	json_t *after;
 	int accept;
-	int k_entry;
+	int k_entry, k_jobs;
 };
 
 static void
@@ -425,7 +425,8 @@ end_offer(struct tx *t, struct answer *a, int release)
 	snprintf(job, sizeof(job), "offer:%s:%lld", str(e, "id"), (long long)start);
 	a->k_entry = tx_key(t, "wait:%s", str(e, "id"));
 	tx_rev(t, a->k_entry, a->rev);
-	tx_zhas(t, tx_key(t, "jobs"), job);	/* the offer has not lapsed */
+	a->k_jobs = tx_key(t, "jobs");
+	tx_zhas(t, a->k_jobs, job);	/* the offer has not lapsed */
 	tx_zrem(t, tx_key(t, "jobs"), job);
 	if (release)
 		tx_hincrby(t, tx_key(t, "taken:%s:%s", pid, date), field, -1);
@@ -441,7 +442,15 @@ accept_extra(struct booking *b, struct tx *t)
 	json_object_set(a->after, "appointment_id",
 	    json_object_get(json_array_get(b->docs, 0), "id"));
 	end_offer(t, a, 0);		/* the hold becomes the booking's place */
-	b->k_extra = a->k_entry;
+}
+
+static const char *
+accept_conflict(struct booking *b, int key)
+{
+	struct answer *a = b->arg;
+
+	return key == a->k_entry || key == a->k_jobs ?
+	    "the offer changed meanwhile (it may have lapsed); look again" : NULL;
 }
 
 static void
@@ -456,8 +465,7 @@ accept_done(struct booking *b, int status, const char *problem)
 	} else if (status == 503) {
 		reply_unavailable(r, problem, 1);
 	} else {
-		reply_problem(r, status, status == 409 && problem && strstr(problem, "referral") ?
-		    "the offer changed meanwhile (it may have lapsed); look again" : problem);
+		reply_problem(r, status, problem);
 	}
 	answer_free(a);
 }
@@ -494,6 +502,7 @@ accept_read(struct doc *docs, size_t n, void *arg)
 	b->provider = json_incref(docs[0].doc);
 	b->held = 1;
 	b->extra = accept_extra;
+	b->extra_conflict = accept_conflict;
 	b->done = accept_done;
 	b->arg = a;
 	booking_start(b);

@@ -147,10 +147,13 @@ booked(const struct tx_result *res, void *arg)
 		booking_try(b);
 		return;
 	}
-	if (b->extra && res->key == b->k_extra) {
-		b->done(b, 409, "the offer changed meanwhile (it may have lapsed); look again");
-		booking_free(b);
-		return;
+	if (b->extra_conflict) {
+		const char *why = b->extra_conflict(b, res->key);
+		if (why) {
+			b->done(b, 409, why);
+			booking_free(b);
+			return;
+		}
 	}
 	b->done(b, 409, "the referral changed while booking; look again and retry");
 	booking_free(b);
@@ -223,7 +226,6 @@ booking_try(struct booking *b)
 		tx_event(t, "appointment.booked", id, area, pid);
 		json_array_append_new(b->docs, doc);
 	}
-	b->k_extra = -1;
 	if (b->extra)
 		b->extra(b, t);
 	if (b->referral && strcmp(str(b->referral, "status"), "accepted") == 0) {

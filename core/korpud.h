@@ -387,7 +387,8 @@ struct booking {
 	int held;			/* the places are held already (a waitlist offer) */
 	char course_id[40];		/* a whole course booked, or "" */
 	void (*extra)(struct booking *b, struct tx *t);	/* more writes of the same step */
-	int k_extra;			/* a key of extra's whose conflict it reports */
+	/* What a conflict at one of extra's keys means, or NULL if not its. */
+	const char *(*extra_conflict)(struct booking *b, int key);
 	booking_done_fn done;
 	void *arg;
 };
@@ -700,6 +701,11 @@ void api_provider_slots(struct request *r);
 void api_appointment_create(struct request *r);
 void api_appointment_household(struct request *r);
 void api_appointment_course(struct request *r);
+void api_seat_take(struct request *r);
+void api_seat_get(struct request *r);
+void api_seat_list(struct request *r);
+void api_seat_release(struct request *r);
+void api_provider_seats(struct request *r);
 void api_appointment_get(struct request *r);
 void api_appointment_list(struct request *r);
 void api_appointment_cancel(struct request *r);

@@ -58,6 +58,12 @@ const struct route routes[] = {
 	  JSON, CASE },
 	{ EVHTTP_REQ_POST, "/api/v1/appointments/{id}/status", api_appointment_status, JSON, PROV },
 
+	/* school places (seat model) */
+	{ EVHTTP_REQ_GET, "/api/v1/seats", api_seat_list, 0, CASE | PROV | READ },
+	{ EVHTTP_REQ_POST, "/api/v1/seats", api_seat_take, JSON, CASE },
+	{ EVHTTP_REQ_GET, "/api/v1/seats/{id}", api_seat_get, 0, CASE | PROV | READ },
+	{ EVHTTP_REQ_POST, "/api/v1/seats/{id}/release", api_seat_release, JSON, CASE | PROV },
+
 	/* waitlists: caseworkers add clients and answer offers */
 	{ EVHTTP_REQ_GET, "/api/v1/waitlist", api_waitlist_list, 0, CASE | PROV | READ },
 	{ EVHTTP_REQ_POST, "/api/v1/waitlist", api_waitlist_join, JSON, CASE },
@@ -74,6 +80,7 @@ const struct route routes[] = {
 	{ EVHTTP_REQ_POST, "/api/v1/providers", api_provider_create, JSON, ADMIN },
 	{ EVHTTP_REQ_GET, "/api/v1/providers/{id}", api_provider_get, 0, ANY },
 	{ EVHTTP_REQ_GET, "/api/v1/providers/{id}/slots", api_provider_slots, 0, ANY },
+	{ EVHTTP_REQ_GET, "/api/v1/providers/{id}/seats", api_provider_seats, 0, ANY },
 	{ EVHTTP_REQ_GET, "/api/v1/providers/{id}/calendar.ics", api_provider_calendar, 0,
 	  CASE | PROV | READ },
 	{ EVHTTP_REQ_GET, "/api/v1/interpreters", api_interpreter_list, 0, CASE | READ | ADMIN },
