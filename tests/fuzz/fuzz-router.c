@@ -31,6 +31,23 @@ void api_referral_create(struct request *r) { abort(); }
 void api_referral_household(struct request *r) { abort(); }
 void api_referral_get(struct request *r) { abort(); }
 void api_referral_transition(struct request *r) { abort(); }
+void api_appointment_list(struct request *r) { abort(); }
+void api_appointment_create(struct request *r) { abort(); }
+void api_appointment_household(struct request *r) { abort(); }
+void api_appointment_course(struct request *r) { abort(); }
+void api_appointment_get(struct request *r) { abort(); }
+void api_appointment_cancel(struct request *r) { abort(); }
+void api_appointment_reschedule(struct request *r) { abort(); }
+void api_appointment_status(struct request *r) { abort(); }
+void api_seat_list(struct request *r) { abort(); }
+void api_seat_take(struct request *r) { abort(); }
+void api_seat_get(struct request *r) { abort(); }
+void api_seat_release(struct request *r) { abort(); }
+void api_waitlist_list(struct request *r) { abort(); }
+void api_waitlist_join(struct request *r) { abort(); }
+void api_waitlist_get(struct request *r) { abort(); }
+void api_waitlist_accept(struct request *r) { abort(); }
+void api_waitlist_decline(struct request *r) { abort(); }
 void api_org_list(struct request *r) { abort(); }
 void api_org_create(struct request *r) { abort(); }
 void api_org_get(struct request *r) { abort(); }
@@ -38,6 +55,11 @@ void api_org_agreement(struct request *r) { abort(); }
 void api_provider_list(struct request *r) { abort(); }
 void api_provider_create(struct request *r) { abort(); }
 void api_provider_get(struct request *r) { abort(); }
+void api_provider_slots(struct request *r) { abort(); }
+void api_provider_seats(struct request *r) { abort(); }
+void api_provider_calendar(struct request *r) { abort(); }
+void api_interpreter_list(struct request *r) { abort(); }
+void api_interpreter_create(struct request *r) { abort(); }
 void api_directory_import(struct request *r) { abort(); }
 
 int
