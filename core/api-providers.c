@@ -298,3 +298,128 @@ api_provider_get(struct request *r)
 	if (store_fetch(r->srv, keys, 1, provider_fetched, r) < 0)
 		reply_unavailable(r, "redis: the provider cannot be read right now", 1);
 }
+
+/* ---- PATCH /api/v1/providers/{id} (admin) ---- */
+
+/*
+ * Members sent replace the stored ones (area, organization and region
+ * stay: they place the provider's keys). Bookings already made stay as
+ * they are; the slots offered from now on follow the new hours. More
+ * capacity or more hours may free places, so the waitlist is asked.
+ */
+struct provider_patch {
+	struct request *r;
+	json_t *after;
+	int tries;
+};
+
+static void patch_read(struct doc *docs, size_t n, void *arg);
+
+static void
+patched(const struct tx_result *res, void *arg)
+{
+	struct provider_patch *pp = arg;
+	struct request *r = pp->r;
+
+	if (res->status == TX_OK) {
+		struct server *srv = r->srv;	/* r is gone once answered */
+		audit_record(srv, r, r->uid, "provider.update", "ok",
+		    json_pack("{s:O}", "provider_id", json_object_get(pp->after, "id")));
+		reply_json(r, 200, json_incref(pp->after));
+		waitlist_offer(srv, json_string_value(json_object_get(pp->after, "id")));
+	} else if (res->status == TX_CONFLICT && ++pp->tries < 5) {
+		char key[160];
+		const char *keys[] = { key };
+		json_decref(pp->after);
+		pp->after = NULL;
+		key_region(key, sizeof(key), id_region(request_param(r, "id")), "provider",
+		    request_param(r, "id"));
+		if (store_fetch(r->srv, keys, 1, patch_read, pp) == 0)
+			return;
+		reply_unavailable(r, "redis: the provider could not be changed", 1);
+	} else if (res->status == TX_CONFLICT) {
+		reply_problem(r, 409, "the provider is being changed by others right now; retry");
+	} else {
+		reply_unavailable(r, "redis: the provider could not be changed", 1);
+	}
+	json_decref(pp->after);
+	free(pp);
+}
+
+static void
+patch_read(struct doc *docs, size_t n, void *arg)
+{
+	struct provider_patch *pp = arg;
+	struct request *r = pp->r;
+	struct errlist errs = { 0 };
+	const char *key;
+	json_t *v;
+	char tag[48], at[40];
+	struct tx *t;
+	int k;
+
+	(void)n;
+	if (docs == NULL || docs[0].doc == NULL) {
+		if (docs == NULL)
+			reply_unavailable(r, "redis: the provider cannot be read right now", 1);
+		else
+			reply_problem(r, 404, "no such provider");
+		free(pp);
+		return;
+	}
+	pp->after = json_deep_copy(docs[0].doc);
+	json_object_foreach(r->body, key, v)
+		json_object_set(pp->after, key, v);
+	/* The whole provider must still make sense (hours against the slot
+	 * length, courses against the hours). */
+	if (courses_check(pp->after, &errs) ||
+	    hours_check(json_object_get(pp->after, "hours"),
+	    (long)json_integer_value(json_object_get(pp->after, "slot_minutes")), &errs)) {
+		reply_problem_errors(r, 422, "the change is not valid", &errs);
+		errlist_free(&errs);
+		json_decref(pp->after);
+		free(pp);
+		return;
+	}
+	time_format_ms(wall_ms(), at, sizeof(at));
+	json_object_set_new(pp->after, "updated_at", json_string(at));
+	json_object_set_new(pp->after, "updated_by", json_string(r->uid));
+	snprintf(tag, sizeof(tag), "r:%s", json_string_value(json_object_get(pp->after, "region")));
+	t = tx_new(tag);
+	k = tx_key(t, "provider:%s", json_string_value(json_object_get(pp->after, "id")));
+	tx_rev(t, k, docs[0].rev);
+	tx_doc(t, k, pp->after);
+	if (tx_run(t, r->srv, patched, pp) < 0) {
+		reply_unavailable(r, "redis: the provider could not be changed", 1);
+		json_decref(pp->after);
+		free(pp);
+	}
+}
+
+void
+api_provider_patch(struct request *r)
+{
+	struct errlist errs = { 0 };
+	struct provider_patch *pp;
+	char key[160];
+	const char *keys[] = { key };
+
+	provider_check(r->body, 1, r->srv->conf, &r->srv->plugins, &errs);
+	if (errs.n) {
+		reply_problem_errors(r, 422, "the change is not valid", &errs);
+		errlist_free(&errs);
+		return;
+	}
+	if (provider_key(r, request_param(r, "id"), key, sizeof(key)) < 0)
+		return;
+	pp = calloc(1, sizeof(*pp));
+	if (pp == NULL) {
+		reply_problem(r, 500, "out of memory");
+		return;
+	}
+	pp->r = r;
+	if (store_fetch(r->srv, keys, 1, patch_read, pp) < 0) {
+		reply_unavailable(r, "redis: the provider cannot be read right now", 1);
+		free(pp);
+	}
+}

@@ -79,6 +79,7 @@ const struct route routes[] = {
 	{ EVHTTP_REQ_GET, "/api/v1/providers", api_provider_list, 0, ANY },
 	{ EVHTTP_REQ_POST, "/api/v1/providers", api_provider_create, JSON, ADMIN },
 	{ EVHTTP_REQ_GET, "/api/v1/providers/{id}", api_provider_get, 0, ANY },
+	{ EVHTTP_REQ_PATCH, "/api/v1/providers/{id}", api_provider_patch, JSON, ADMIN },
 	{ EVHTTP_REQ_GET, "/api/v1/providers/{id}/slots", api_provider_slots, 0, ANY },
 	{ EVHTTP_REQ_GET, "/api/v1/providers/{id}/seats", api_provider_seats, 0, ANY },
 	{ EVHTTP_REQ_GET, "/api/v1/providers/{id}/calendar.ics", api_provider_calendar, 0,

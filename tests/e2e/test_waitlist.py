@@ -217,3 +217,63 @@ def test_no_agreement_no_waitlist(case_korpud):
     assert "agreement" in r.body["detail"]
     r = k.get(WAITLIST + "?provider_id=%s" % p["id"], token=k.staff.caseworker)
     assert r.body["items"] == []
+
+
+def test_raising_capacity_offers_the_new_place(case_korpud):
+    k = case_korpud
+    p = one_slot_provider(k)
+    first = status_becomes(k, join(k, p, client_for(k)), "offered")
+    second = join(k, p, client_for(k))
+    time.sleep(0.3)
+    assert entry(k, second)["status"] == "waiting"
+    r = k.request("PATCH", "/api/v1/providers/%s" % p["id"], json_body={"capacity": 2},
+                  token=k.staff.admin)
+    assert r.status == 200 and r.body["capacity"] == 2, r.body
+    e = status_becomes(k, second, "offered")
+    assert e["offer"]["start"] == first["offer"]["start"]
+
+
+def test_two_racing_answers_to_one_offer_book_once(case_korpud):
+    import threading
+    k = case_korpud
+    p = one_slot_provider(k)
+    e = status_becomes(k, join(k, p, client_for(k)), "offered")
+    results = []
+
+    def accept():
+        results.append(k.post("%s/%s/accept" % (WAITLIST, e["id"]), json_body={},
+                              token=k.staff.caseworker).status)
+
+    def decline():
+        results.append(k.post("%s/%s/decline" % (WAITLIST, e["id"]), json_body={},
+                              token=k.staff.caseworker).status)
+    threads = [threading.Thread(target=accept) for _ in range(6)] + \
+        [threading.Thread(target=decline) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results).count(200) == 1, results
+    assert set(results) <= {200, 409}, results
+    final = entry(k, e)
+    assert final["status"] in ("booked", "declined")
+    assert remaining(k, p) == (0 if final["status"] == "booked" else 1)
+
+
+def test_provider_changes_are_checked(case_korpud):
+    k = case_korpud
+    p = one_slot_provider(k)
+    for body, field in [({"area": "clinics"}, "area"), ({"region": "ganja"}, "region"),
+                        ({"capacity": 0}, "capacity"), ({"timezone": "Mars/Base"}, "timezone")]:
+        r = k.request("PATCH", "/api/v1/providers/%s" % p["id"], json_body=body,
+                      token=k.staff.admin)
+        assert_problem(r, 422)
+        assert r.body["errors"][0]["field"] == field, r.body
+    r = k.request("PATCH", "/api/v1/providers/%s" % p["id"], json_body={"slot_minutes": 60},
+                  token=k.staff.admin)
+    assert_problem(r, 422)                     # 09:00-09:30 holds no 60-minute slot
+    assert_problem(k.request("PATCH", "/api/v1/providers/%s" % p["id"],
+                             json_body={"capacity": 3}, token=k.staff.caseworker), 403)
+    r = k.request("PATCH", "/api/v1/providers/%s" % p["id"], json_body={"name": "Yeni ad"},
+                  token=k.staff.admin)
+    assert r.status == 200 and r.body["name"] == "Yeni ad" and r.body["area"] == "housing"

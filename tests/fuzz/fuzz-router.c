@@ -55,6 +55,7 @@ void api_org_agreement(struct request *r) { abort(); }
 void api_provider_list(struct request *r) { abort(); }
 void api_provider_create(struct request *r) { abort(); }
 void api_provider_get(struct request *r) { abort(); }
+void api_provider_patch(struct request *r) { abort(); }
 void api_provider_slots(struct request *r) { abort(); }
 void api_provider_seats(struct request *r) { abort(); }
 void api_provider_calendar(struct request *r) { abort(); }
