@@ -13,10 +13,41 @@
 
 #include "korpud.h"
 
+/* Places a slot holds by the area's booking model: one client a slot
+ * (slot), a group (session: 12 unless said), one intake at a time
+ * (seat), one place a slot offered in turn (waitlist). */
+#define SESSION_CAPACITY_DEFAULT 12
+
+static enum korpu_booking_model
+model_of(const struct plugin_set *plugins, const json_t *doc)
+{
+	const struct plugin *p = plugins_find(plugins,
+	    json_string_value(json_object_get(doc, "area")) ?: "");
+
+	return p ? p->desc->booking_model : KORPU_BOOKING_SLOT;
+}
+
+/* A slot-model provider sees one client a slot: more places there are
+ * more providers (or a session area). Returns the problems added. */
+size_t
+capacity_check(const struct plugin_set *plugins, const json_t *doc, struct errlist *errs)
+{
+	const json_t *cap = json_object_get(doc, "capacity");
+
+	if (model_of(plugins, doc) == KORPU_BOOKING_SLOT && cap && json_integer_value(cap) != 1) {
+		errlist_add(errs, "capacity", "must be 1: this area books one client a slot");
+		return 1;
+	}
+	return 0;
+}
+
 /* Fills in the defaults of a new provider's description. */
 static void
-provider_defaults(json_t *doc)
+provider_defaults(json_t *doc, const struct plugin_set *plugins)
 {
+	if (!json_object_get(doc, "capacity"))
+		json_object_set_new(doc, "capacity", json_integer(
+		    model_of(plugins, doc) == KORPU_BOOKING_SESSION ? SESSION_CAPACITY_DEFAULT : 1));
 	if (!json_object_get(doc, "address"))
 		json_object_set_new(doc, "address", json_string(""));
 	if (!json_object_get(doc, "languages"))
@@ -25,8 +56,6 @@ provider_defaults(json_t *doc)
 		json_object_set_new(doc, "timezone", json_string(PROVIDER_TIMEZONE_DEFAULT));
 	if (!json_object_get(doc, "slot_minutes"))
 		json_object_set_new(doc, "slot_minutes", json_integer(30));
-	if (!json_object_get(doc, "capacity"))
-		json_object_set_new(doc, "capacity", json_integer(1));
 	if (!json_object_get(doc, "hours"))
 		json_object_set_new(doc, "hours", json_array());
 	if (!json_object_get(doc, "closed"))
@@ -145,8 +174,8 @@ api_provider_create(struct request *r)
 	json_object_set_new(c->doc, "id", json_string(id));
 	json_object_set_new(c->doc, "created_at", json_string(at));
 	json_object_set_new(c->doc, "created_by", json_string(r->uid));
-	provider_defaults(c->doc);
-	if (courses_check(c->doc, &errs)) {
+	provider_defaults(c->doc, &r->srv->plugins);
+	if (courses_check(c->doc, &errs) || capacity_check(&r->srv->plugins, c->doc, &errs)) {
 		reply_problem_errors(r, 422, "the provider is not valid", &errs);
 		errlist_free(&errs);
 		json_decref(c->doc);
@@ -372,7 +401,7 @@ patch_read(struct doc *docs, size_t n, void *arg)
 		json_object_set(pp->after, key, v);
 	/* The whole provider must still make sense (hours against the slot
 	 * length, courses against the hours). */
-	if (courses_check(pp->after, &errs) ||
+	if (courses_check(pp->after, &errs) || capacity_check(&r->srv->plugins, pp->after, &errs) ||
 	    hours_check(json_object_get(pp->after, "hours"),
 	    (long)json_integer_value(json_object_get(pp->after, "slot_minutes")), &errs)) {
 		reply_problem_errors(r, 422, "the change is not valid", &errs);

@@ -722,6 +722,7 @@ void api_waitlist_accept(struct request *r);
 void api_waitlist_decline(struct request *r);
 void api_provider_create(struct request *r);
 void api_provider_patch(struct request *r);
+size_t capacity_check(const struct plugin_set *plugins, const json_t *doc, struct errlist *errs);
 void api_provider_list(struct request *r);
 void api_provider_get(struct request *r);
 void provider_tx_create(struct tx *t, const json_t *doc);

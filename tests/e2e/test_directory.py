@@ -186,3 +186,21 @@ def test_a_provider_sees_only_its_own_organizations_providers(case_korpud):
     assert mine["id"] in ids and theirs["id"] not in ids
     # another organization's staff see neither
     assert_problem(k.get("/api/v1/providers/%s" % mine["id"], token=k.staff.employment), 404)
+
+
+def test_capacity_follows_the_areas_booking_model(case_korpud):
+    """slot: one client a slot; session: a group, 12 places unless said."""
+    k = case_korpud
+    org = make_org(k)
+    r = k.post("/api/v1/providers", json_body=provider_body(org, area="clinics", capacity=3),
+               token=k.staff.admin)
+    assert_problem(r, 422)
+    assert r.body["errors"][0]["field"] == "capacity"
+    body = provider_body(org, area="integration")
+    del body["capacity"]
+    r = k.post("/api/v1/providers", json_body=body, token=k.staff.admin)
+    assert r.status == 201 and r.body["capacity"] == 12, r.body
+    clinic = make_provider(k, org, area="clinics")
+    r = k.request("PATCH", "/api/v1/providers/%s" % clinic["id"], json_body={"capacity": 2},
+                  token=k.staff.admin)
+    assert_problem(r, 422)
