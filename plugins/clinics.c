@@ -3,7 +3,9 @@
  * Booking model: slot. Emergencies are never booked: the caseworker is
  * told the emergency number and procedure instead.
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <korpu/plugin.h>
 
@@ -76,6 +78,23 @@ clinics_reconfigure(void *state)
 	clinics_read_settings(state);
 }
 
+/* An emergency is never a referral: the caseworker is told, next to the
+ * urgency field, the number to call and what to do, now. */
+static int
+clinics_validate(void *state, const struct korpu_referral *ref, struct korpu_errors *errs)
+{
+	struct clinics *c = state;
+	const char *urgency = c->host->referral_string(ref, "fields.urgency");
+	char msg[700];
+
+	if (urgency && strcmp(urgency, "emergency") == 0) {
+		snprintf(msg, sizeof(msg), "an emergency is not referred: call %s now. %s",
+		    c->emergency_number, c->emergency_procedure);
+		c->host->error_add(errs, "fields.urgency", msg);
+	}
+	return 0;
+}
+
 KORPU_PLUGIN_EXPORT const struct korpu_plugin korpu_plugin = {
 	KORPU_PLUGIN_V1,
 	.name = "clinics",
@@ -86,5 +105,6 @@ KORPU_PLUGIN_EXPORT const struct korpu_plugin korpu_plugin = {
 	.settings = settings,
 	.init = clinics_init,
 	.fini = clinics_fini,
+	.validate = clinics_validate,
 	.reconfigure = clinics_reconfigure,
 };

@@ -4,9 +4,13 @@
  * The rules (working age, permits, routing to the soonest free slot in
  * the client's region) build on these fields and settings.
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <korpu/plugin.h>
+
+#include "rules.h"
 
 static const char *const permit_status[] = {
 	"not_required", "holds_permit", "applied", "none", NULL
@@ -34,6 +38,8 @@ static const struct korpu_field fields[] = {
 
 static const struct korpu_setting settings[] = {
 	{ "min_age", KORPU_SETTING_INT, 0, 14, 100, NULL, "youngest age referred (default 15)" },
+	{ "permits_allowing_work", KORPU_SETTING_STRING_LIST, 0, 1, 8, permit_status,
+	  "work permit statuses that allow work (default not_required, holds_permit)" },
 	{ "slot_minutes", KORPU_SETTING_INT, 0, 5, 240, NULL, "default advisor slot length (default 30)" },
 	{ "answer_deadline_hours", KORPU_SETTING_INT, 0, 1, 720, NULL,
 	  "hours a provider has to accept or decline (default 72)" },
@@ -81,6 +87,43 @@ employment_reconfigure(void *state)
 	employment_read_settings(state);
 }
 
+static int
+permit_allows_work(struct employment *e, const char *status)
+{
+	size_t n = e->host->config_list_len(e->ctx, "permits_allowing_work");
+
+	if (n == 0)	/* not configured: the defaults */
+		return strcmp(status, "not_required") == 0 || strcmp(status, "holds_permit") == 0;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(e->host->config_list_at(e->ctx, "permits_allowing_work", i), status) == 0)
+			return 1;
+	return 0;
+}
+
+/* Eligibility: working age today, and a permit (or a status) that lets
+ * the client work. */
+static int
+employment_validate(void *state, const struct korpu_referral *ref, struct korpu_errors *errs)
+{
+	struct employment *e = state;
+	const char *born = e->host->referral_string(ref, "client.birth_date");
+	const char *permit = e->host->referral_string(ref, "fields.work_permit_status");
+	char today[11], msg[200];
+	int age;
+
+	today_iso(today);
+	age = age_on(born, today);
+	if (age >= 0 && age < e->min_age) {
+		snprintf(msg, sizeof(msg), "the client is %d; employment services take clients "
+		    "from %lld", age, e->min_age);
+		e->host->error_add(errs, "client.birth_date", msg);
+	}
+	if (permit && !permit_allows_work(e, permit))
+		e->host->error_add(errs, "fields.work_permit_status", "the client needs a work "
+		    "permit, or a status that allows work, before an employment referral");
+	return 0;
+}
+
 KORPU_PLUGIN_EXPORT const struct korpu_plugin korpu_plugin = {
 	KORPU_PLUGIN_V1,
 	.name = "employment",
@@ -91,5 +134,6 @@ KORPU_PLUGIN_EXPORT const struct korpu_plugin korpu_plugin = {
 	.settings = settings,
 	.init = employment_init,
 	.fini = employment_fini,
+	.validate = employment_validate,
 	.reconfigure = employment_reconfigure,
 };

@@ -5,8 +5,11 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <korpu/plugin.h>
+
+#include "rules.h"
 
 static const char *const instruction_languages[] = { "az", "ru", "en", "ka", NULL };
 
@@ -99,6 +102,27 @@ schools_reconfigure(void *state)
 	*s = next;
 }
 
+/* Eligibility: school age on the cut-off date of the school year the
+ * referral is for (the coming one). */
+static int
+schools_validate(void *state, const struct korpu_referral *ref, struct korpu_errors *errs)
+{
+	struct schools *s = state;
+	const char *born = s->host->referral_string(ref, "client.birth_date");
+	char today[11], cutoff[11], msg[200];
+	int age;
+
+	today_iso(today);
+	school_cutoff_for(today, s->cutoff_month, s->cutoff_day, cutoff);
+	age = age_on(born, cutoff);
+	if (age >= 0 && (age < s->min_age || age > s->max_age)) {
+		snprintf(msg, sizeof(msg), "the client is %d on %s; schools take children of "
+		    "%lld to %lld on that day", age, cutoff, s->min_age, s->max_age);
+		s->host->error_add(errs, "client.birth_date", msg);
+	}
+	return 0;
+}
+
 KORPU_PLUGIN_EXPORT const struct korpu_plugin korpu_plugin = {
 	KORPU_PLUGIN_V1,
 	.name = "schools",
@@ -109,5 +133,6 @@ KORPU_PLUGIN_EXPORT const struct korpu_plugin korpu_plugin = {
 	.settings = settings,
 	.init = schools_init,
 	.fini = schools_fini,
+	.validate = schools_validate,
 	.reconfigure = schools_reconfigure,
 };

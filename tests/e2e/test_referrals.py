@@ -254,7 +254,8 @@ def test_a_providers_staff_see_only_what_their_area_needs_of_the_client(
         set_agreement(k, k.orgs["clinic"], days_from_today(-30), days_from_today(365),
                       ["clinics", "schools", "integration"])
     provider = make_provider(k, k.orgs[org], area=area)
-    client = consenting_client(k, areas=[area], vulnerabilities=["single_parent"])
+    school_age = {"birth_date": "2015-05-01"} if area == "schools" else {}
+    client = consenting_client(k, areas=[area], vulnerabilities=["single_parent"], **school_age)
     ref = make_referral(k, client, provider)
     r = get(k, ref, staff)
     assert r.status == 200, r.body

@@ -1,0 +1,27 @@
+/*
+ * rules.h - date and age arithmetic the area plugins share (rules.c),
+ * kept apart from the plugins so the unit tests can check the rules
+ * table by table.
+ */
+#ifndef KORPU_PLUGIN_RULES_H
+#define KORPU_PLUGIN_RULES_H
+
+/* Full years of age on date `on`, both YYYY-MM-DD; -1 if unreadable or
+ * born after `on`. A birthday on 29 February counts on 1 March in other
+ * years. */
+int age_on(const char *birth, const char *on);
+
+/* Today's date (UTC) as YYYY-MM-DD. */
+void today_iso(char out[11]);
+
+/* The cut-off date (YYYY-MM-DD) of the school year a referral made on
+ * `today` is for: this year's cut-off if it is still ahead (or today),
+ * else next year's. */
+void school_cutoff_for(const char *today, int month, int day, char out[11]);
+
+/* The grade a child joins: the one after the last completed, but never
+ * above the grade of their age (min_age is the age of grade 1 on the
+ * cut-off date), and at least 1. */
+int school_target_grade(int age_on_cutoff, int min_age, int last_completed);
+
+#endif
