@@ -1,0 +1,131 @@
+"""The area plugins' own rules, through HTTP (issue: service-area plugins):
+what each area refuses and how it tells the caseworker."""
+import datetime
+
+import pytest
+
+from casework import (REFERRAL_FIELDS, give_consent, make_client, make_org, make_provider,
+                      referral_body)
+from servers import assert_problem
+
+
+def years_ago(years, days=0):
+    t = datetime.date.today()
+    try:
+        d = t.replace(year=t.year - years)
+    except ValueError:              # 29 February
+        d = t.replace(year=t.year - years, day=28)
+    return (d + datetime.timedelta(days=days)).isoformat()
+
+
+def refer(k, area, org, client_kw=None, fields=None):
+    provider = make_provider(k, org, area=area)
+    client = make_client(k, **(client_kw or {}))
+    give_consent(k, client, area)
+    return k.post("/api/v1/referrals", json_body=referral_body(
+        client, provider, fields=fields if fields is not None else REFERRAL_FIELDS[area]),
+        token=k.staff.caseworker)
+
+
+def fields_of(r):
+    return {e["field"]: e["message"] for e in r.body.get("errors", [])}
+
+
+def test_an_emergency_is_refused_with_the_number_to_call(case_korpud):
+    k = case_korpud
+    r = refer(k, "clinics", k.orgs["clinic"],
+              fields=dict(REFERRAL_FIELDS["clinics"], urgency="emergency"))
+    assert_problem(r, 422)
+    msg = fields_of(r)["fields.urgency"]
+    assert "call 103 now" in msg and "stay with the client" in msg
+    assert refer(k, "clinics", k.orgs["clinic"],
+                 fields=dict(REFERRAL_FIELDS["clinics"], urgency="urgent")).status == 201
+
+
+def test_the_emergency_number_and_procedure_come_from_the_areas_file(make_korpud):
+    from conftest import Staff
+    k = make_korpud(conf={"regions": ["baku"]}, plugin_confs={"clinics": (
+        'emergency_number = "112";\n'
+        'emergency_procedure = "Call 112 and tell the duty officer at reception.";\n')})
+    k.staff = Staff(k)
+    org = make_org(k, directory_name="org-clinic", agreement_areas=["clinics"])
+    r = refer(k, "clinics", org, fields=dict(REFERRAL_FIELDS["clinics"], urgency="emergency"))
+    assert_problem(r, 422)
+    assert "call 112 now. Call 112 and tell the duty officer" in fields_of(r)["fields.urgency"]
+
+
+@pytest.mark.parametrize("birth,ok", [
+    (years_ago(15), True),                  # fifteen today
+    (years_ago(15, days=1), False),         # fifteen tomorrow
+    (years_ago(40), True),
+])
+def test_employment_takes_clients_of_working_age(case_korpud, birth, ok):
+    k = case_korpud
+    r = refer(k, "employment", k.orgs["employment"], client_kw={"birth_date": birth})
+    if ok:
+        assert r.status == 201, r.body
+    else:
+        assert_problem(r, 422)
+        assert "from 15" in fields_of(r)["client.birth_date"]
+
+
+@pytest.mark.parametrize("permit,ok", [
+    ("holds_permit", True), ("not_required", True), ("applied", False), ("none", False)])
+def test_employment_needs_a_permit_or_a_status_that_allows_work(case_korpud, permit, ok):
+    k = case_korpud
+    r = refer(k, "employment", k.orgs["employment"],
+              fields=dict(REFERRAL_FIELDS["employment"], work_permit_status=permit))
+    if ok:
+        assert r.status == 201, r.body
+    else:
+        assert_problem(r, 422)
+        assert "fields.work_permit_status" in fields_of(r)
+
+
+def test_which_permits_allow_work_is_configured(make_korpud):
+    from conftest import Staff
+    k = make_korpud(conf={"regions": ["baku"]}, plugin_confs={"employment": (
+        'permits_allowing_work = [ "not_required", "holds_permit", "applied" ];\n')})
+    k.staff = Staff(k)
+    org = make_org(k, directory_name="org-employment", agreement_areas=["employment"])
+    r = refer(k, "employment", org,
+              fields=dict(REFERRAL_FIELDS["employment"], work_permit_status="applied"))
+    assert r.status == 201, r.body
+
+
+def cutoff():
+    t = datetime.date.today()
+    c = datetime.date(t.year, 9, 1)
+    return c if t <= c else datetime.date(t.year + 1, 9, 1)
+
+
+def born_before_cutoff(years, days=0):
+    c = cutoff()
+    return (c.replace(year=c.year - years) + datetime.timedelta(days=days)).isoformat()
+
+
+@pytest.mark.parametrize("birth,ok", [
+    (born_before_cutoff(6), True),             # six on the cut-off day
+    (born_before_cutoff(6, days=1), False),    # a day too young
+    (born_before_cutoff(17), True),            # still seventeen that day
+    (born_before_cutoff(18), False),           # eighteen: too old
+])
+def test_schools_take_children_of_school_age_on_the_cut_off_date(case_korpud, birth, ok):
+    k = case_korpud
+    if not hasattr(k, "schools_org"):
+        k.schools_org = make_org(k, agreement_areas=["schools"])
+    r = refer(k, "schools", k.schools_org, client_kw={"birth_date": birth})
+    if ok:
+        assert r.status == 201, r.body
+    else:
+        assert_problem(r, 422)
+        assert cutoff().isoformat() in fields_of(r)["client.birth_date"]
+
+
+def test_an_invalid_area_setting_stops_korpud_t_with_file_and_line(make_korpud):
+    from servers import run_korpud
+    k = make_korpud(start=False, plugin_confs={"employment": (
+        '# employment\npermits_allowing_work = [ "whenever" ];\n')})
+    p = run_korpud(["-t", "-c", str(k.write_config())])
+    assert p.returncode == 1
+    assert "employment.conf:2" in p.stderr and "whenever" in p.stderr, p.stderr
