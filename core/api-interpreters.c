@@ -111,17 +111,7 @@ api_interpreter_create(struct request *r)
 static void
 interpreters_listed(struct doc *docs, size_t n, const char *next, void *arg)
 {
-	struct request *r = arg;
-	json_t *items;
-
-	if (docs == NULL) {
-		reply_unavailable(r, "redis: interpreters cannot be read right now", 1);
-		return;
-	}
-	items = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append(items, docs[i].doc);
-	reply_json(r, 200, list_envelope(items, next));
+	reply_page(arg, docs, n, next, "interpreters");
 }
 
 void

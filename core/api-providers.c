@@ -225,17 +225,9 @@ providers_listed(struct doc *docs, size_t n, const char *next, void *arg)
 {
 	struct provider_list *l = arg;
 	struct request *r = l->r;
-	json_t *items;
 
 	free(l);
-	if (docs == NULL) {
-		reply_unavailable(r, "redis: providers cannot be read right now", 1);
-		return;
-	}
-	items = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append(items, docs[i].doc);
-	reply_json(r, 200, list_envelope(items, next));
+	reply_page(r, docs, n, next, "providers");
 }
 
 void

@@ -423,18 +423,7 @@ api_seat_get(struct request *r)
 static void
 seats_listed(struct doc *docs, size_t n, const char *next, void *arg)
 {
-	struct request *r = arg;
-	json_t *items;
-
-	if (docs == NULL) {
-		reply_unavailable(r, "redis: school places cannot be read right now", 1);
-		return;
-	}
-	items = json_array();
-	for (size_t i = 0; i < n; i++)
-		if (docs[i].doc && authz_org_visible(r, str(docs[i].doc, "organization")))
-			json_array_append(items, docs[i].doc);
-	reply_json(r, 200, list_envelope(items, next));
+	reply_page(arg, docs, n, next, "school places");
 }
 
 void

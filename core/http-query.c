@@ -104,3 +104,31 @@ list_envelope(json_t *items, const char *next_cursor)
 {
 	return json_pack("{s:o, s:s?}", "items", items, "next_cursor", next_cursor);
 }
+
+/*
+ * Answers a page of documents (from store_list or store_list_regions):
+ * the ones the caller may see (objects of an organization: a provider's
+ * staff see their own), or 503 naming what could not be read.
+ */
+void
+reply_page(struct request *r, struct doc *docs, size_t n, const char *next, const char *what)
+{
+	char msg[120];
+	json_t *items;
+
+	if (docs == NULL) {
+		snprintf(msg, sizeof(msg), "redis: %s cannot be read right now", what);
+		reply_unavailable(r, msg, 1);
+		return;
+	}
+	items = json_array();
+	for (size_t i = 0; i < n; i++) {
+		const json_t *org;
+		if (docs[i].doc == NULL)
+			continue;
+		org = json_object_get(docs[i].doc, "organization");
+		if (org == NULL || authz_org_visible(r, json_string_value(org)))
+			json_array_append(items, docs[i].doc);
+	}
+	reply_json(r, 200, list_envelope(items, next));
+}

@@ -605,6 +605,8 @@ const char *query_get(const struct request *r, const char *name);
 void query_free(struct request *r);
 int query_list(struct request *r, long *limit, const char **cursor);
 json_t *list_envelope(json_t *items, const char *next_cursor);
+struct doc;
+void reply_page(struct request *r, struct doc *docs, size_t n, const char *next, const char *what);
 
 /* idempotency.c: the Idempotency-Key header on writes. */
 typedef void (*idem_proceed_fn)(struct request *r);
