@@ -221,6 +221,17 @@ docs_read(struct doc *docs, size_t n, void *arg)
 		    "such places are not booked as appointments");
 		return;
 	}
+	/* An area that books interpreters by itself: the first client who
+	 * needs one sets the language (a household shares one interpreter). */
+	if (b->lang[0] == '\0' &&
+	    (PLUGIN_FIELD(plugin->desc, flags, 0u) & KORPU_AREA_INTERPRETER_AUTO)) {
+		for (size_t i = 0; i < q->nclients && b->lang[0] == '\0'; i++) {
+			const json_t *c = docs[1 + i].doc;
+			const char *l = json_string_value(json_array_get(json_object_get(c, "languages"), 0));
+			if (c && json_is_true(json_object_get(c, "needs_interpreter")) && l)
+				snprintf(b->lang, sizeof(b->lang), "%s", l);
+		}
+	}
 	for (size_t i = 0; i < q->nclients; i++) {
 		const json_t *c = docs[1 + i].doc;
 		const json_t *consent;

@@ -60,6 +60,7 @@ struct referral_create {
 	json_t *provider;
 	char region[40];
 	char provider_id[ID_MAX];
+	long long escalate_s;		/* the area's escalation time, or 0 */
 	struct korpu_route route;
 	json_t *candidates;		/* default routing: provider docs, least loaded first */
 	size_t candidate;
@@ -193,6 +194,11 @@ referral_add(struct referral_create *c, struct tx *t, const json_t *client, long
 	tx_zadd(t, tx_key(t, "referrals:area:%s", area), 0, id);
 	tx_zincrby(t, tx_key(t, "load:%s", area), 1, c->provider_id);
 	tx_zadd(t, tx_key(t, "deadlines"), (double)due, id);
+	if (c->escalate_s > 0) {
+		char job[ID_MAX + 16];
+		snprintf(job, sizeof(job), "escalate:%s", id);
+		tx_zadd(t, tx_key(t, "jobs"), (double)(now + c->escalate_s * 1000), job);
+	}
 	tx_event(t, "referral.sent", id, area, c->provider_id);
 	return doc;
 }
@@ -483,6 +489,26 @@ client_check_referral(struct referral_create *c, const json_t *client, struct er
 	return rc;
 }
 
+/* How long the area lets the referral wait for an appointment before
+ * supervisors are told (ABI 1.1), asked with the first client. */
+static void
+escalation_ask(struct referral_create *c)
+{
+	long long (*ask)(void *, const struct korpu_referral *) =
+	    PLUGIN_HOOK(c->plugin->desc, escalate_after);
+	const json_t *fields = json_object_get(c->r->body, "fields");
+	struct korpu_referral ref;
+
+	if (ask == NULL)
+		return;
+	ref.doc = json_pack("{s:o, s:o, s:s, s:s}",
+	    "fields", fields ? json_deep_copy(fields) : json_object(),
+	    "client", client_view(c->client, 1, c->plugin->name), "area", c->plugin->name,
+	    "priority", json_string_value(json_object_get(c->r->body, "priority")) ?: "routine");
+	c->escalate_s = ask(c->plugin->state, &ref);
+	json_decref((json_t *)ref.doc);
+}
+
 static void
 clients_read(struct doc *docs, size_t n, void *arg)
 {
@@ -529,6 +555,7 @@ clients_read(struct doc *docs, size_t n, void *arg)
 		return;
 	}
 	c->client = json_array_get(c->clients, 0);
+	escalation_ask(c);
 	if (json_string_value(json_object_get(r->body, "provider_id"))) {
 		provider_chosen(c, json_string_value(json_object_get(r->body, "provider_id")));
 		return;

@@ -192,6 +192,10 @@ const char *plugin_booking_model_name(enum korpu_booking_model m);
 const char *plugin_field_type_name(enum korpu_field_type t);
 #define PLUGIN_HOOK(d, hook) \
 	((d)->struct_size >= offsetof(struct korpu_plugin, hook) + sizeof((d)->hook) ? (d)->hook : NULL)
+/* A member a plugin built against an older minor does not have: def. */
+#define PLUGIN_FIELD(d, member, def) \
+	((d)->struct_size >= offsetof(struct korpu_plugin, member) + sizeof((d)->member) ? \
+	(d)->member : (def))
 
 /* plugin-host.c: the host table and plugin start/stop. */
 struct server;
@@ -409,6 +413,8 @@ void reminders_remove(struct tx *t, const struct conf *c, const char *appt_id, i
 void job_remind(struct server *srv, const char *region, const char *member,
     void (*finished)(void *), void *arg);
 void job_offer_lapsed(struct server *srv, const char *region, const char *member,
+    void (*finished)(void *), void *arg);
+void job_escalate(struct server *srv, const char *region, const char *member,
     void (*finished)(void *), void *arg);
 
 /* waitlist-offer.c: a free place goes to the first waiting client. */

@@ -95,6 +95,17 @@ clinics_validate(void *state, const struct korpu_referral *ref, struct korpu_err
 	return 0;
 }
 
+/* An urgent referral must be seen within urgent_window_hours; past
+ * that with no appointment, supervisors are told (korpud's job). */
+static long long
+clinics_escalate_after(void *state, const struct korpu_referral *ref)
+{
+	struct clinics *c = state;
+	const char *urgency = c->host->referral_string(ref, "fields.urgency");
+
+	return urgency && strcmp(urgency, "urgent") == 0 ? c->urgent_window_hours * 3600 : 0;
+}
+
 KORPU_PLUGIN_EXPORT const struct korpu_plugin korpu_plugin = {
 	KORPU_PLUGIN_V1,
 	.name = "clinics",
@@ -107,4 +118,6 @@ KORPU_PLUGIN_EXPORT const struct korpu_plugin korpu_plugin = {
 	.fini = clinics_fini,
 	.validate = clinics_validate,
 	.reconfigure = clinics_reconfigure,
+	.flags = KORPU_AREA_INTERPRETER_AUTO,	/* a client who needs one gets one */
+	.escalate_after = clinics_escalate_after,
 };

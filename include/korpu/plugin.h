@@ -43,7 +43,7 @@ extern "C" {
 #endif
 
 #define KORPU_ABI_MAJOR 1
-#define KORPU_ABI_MINOR 0
+#define KORPU_ABI_MINOR 1
 
 /* The one symbol a plugin exports. */
 #define KORPU_PLUGIN_SYMBOL "korpu_plugin"
@@ -298,8 +298,23 @@ struct korpu_plugin {
 	 * validated: re-read settings through the host. Optional. */
 	void (*reconfigure)(void *state);
 
+	/* ---- ABI 1.1 ---- */
+
+	/* KORPU_AREA_* flags. */
+	unsigned flags;
+
+	/* How long (seconds) a referral of this area may wait for its first
+	 * appointment before supervisors are told (an event on the
+	 * notification stream), or 0 for never. Asked once, when the
+	 * referral is made. Optional. */
+	long long (*escalate_after)(void *state, const struct korpu_referral *ref);
+
 	/* Room to grow within ABI 1: hooks are appended here. */
 };
+
+/* The area books an interpreter in the client's first language whenever
+ * the client needs one, unless the booking names a language itself. */
+#define KORPU_AREA_INTERPRETER_AUTO 0x1
 
 #ifdef __cplusplus
 }

@@ -129,3 +129,99 @@ def test_an_invalid_area_setting_stops_korpud_t_with_file_and_line(make_korpud):
     p = run_korpud(["-t", "-c", str(k.write_config())])
     assert p.returncode == 1
     assert "employment.conf:2" in p.stderr and "whenever" in p.stderr, p.stderr
+
+
+# ---- clinics: urgent referrals are escalated, interpreters come by themselves
+
+def escalation_jobs(k, ref):
+    from servers import RedisClient
+    with RedisClient(k.redis_port) as rc:
+        got = rc.call("ZRANGE", "korpu:{r:baku}:jobs", "0", "-1", "WITHSCORES")
+    return {m.decode(): int(float(s)) for m, s in zip(got[::2], got[1::2])
+            if m.decode() == "escalate:" + ref["id"]}
+
+
+def notified(k, type_, id_):
+    from servers import RedisClient
+    with RedisClient(k.redis_port) as rc:
+        entries = rc.call("XRANGE", "korpu:notify:{notify}", "-", "+")
+    return [e for e in entries
+            if dict(zip(e[1][::2], e[1][1::2]))[b"type"].decode() == type_ and
+            dict(zip(e[1][::2], e[1][1::2]))[b"id"].decode() == id_]
+
+
+def make_due(k, ref):
+    import time
+    from servers import RedisClient
+    with RedisClient(k.redis_port) as rc:
+        rc.call("ZADD", "korpu:{r:baku}:jobs", str(int(time.time() * 1000) - 1000),
+                "escalate:" + ref["id"])
+
+
+def test_an_urgent_clinic_referral_not_booked_in_time_is_escalated_once(case_korpud):
+    import time
+    from servers import wait_for
+    k = case_korpud
+    r = refer(k, "clinics", k.orgs["clinic"],
+              fields=dict(REFERRAL_FIELDS["clinics"], urgency="urgent"))
+    assert r.status == 201, r.body
+    ref = r.body
+    (due,) = escalation_jobs(k, ref).values()
+    created = datetime.datetime.fromisoformat(ref["created_at"].replace("Z", "+00:00"))
+    assert abs(due / 1000 - created.timestamp() - 48 * 3600) < 5
+    make_due(k, ref)
+    wait_for(lambda: notified(k, "referral.escalated", ref["id"]) or None, 5.0,
+             what="the escalation")
+    time.sleep(1.2)
+    assert len(notified(k, "referral.escalated", ref["id"])) == 1
+    got = k.get("/api/v1/referrals/%s" % ref["id"], token=k.staff.caseworker).body
+    assert got["status"] == "sent" and got["escalated_at"]
+    assert "escalated" in got["history"][-1]["note"]
+
+
+def test_a_routine_referral_is_never_escalated_and_a_scheduled_one_is_not(case_korpud):
+    import time
+    k = case_korpud
+    r = refer(k, "clinics", k.orgs["clinic"])
+    assert r.status == 201 and escalation_jobs(k, r.body) == {}
+    r = refer(k, "clinics", k.orgs["clinic"],
+              fields=dict(REFERRAL_FIELDS["clinics"], urgency="urgent"))
+    ref = r.body
+    for to in ("accepted", "scheduled"):
+        who = k.staff.clinic
+        assert k.post("/api/v1/referrals/%s/transition" % ref["id"], json_body={"to": to},
+                      token=who).status == 200
+    make_due(k, ref)
+    deadline = time.time() + 3
+    while escalation_jobs(k, ref) and time.time() < deadline:
+        time.sleep(0.1)
+    assert escalation_jobs(k, ref) == {}
+    assert notified(k, "referral.escalated", ref["id"]) == []
+
+
+def test_a_client_who_needs_an_interpreter_gets_one_at_the_clinic(case_korpud):
+    from casework import daily, days_from_today, make_interpreter
+    k = case_korpud
+    p = make_provider(k, k.orgs["clinic"], area="clinics", hours=[daily("09:00", "12:00")])
+    d = days_from_today(4)
+    starts = [s["start"] for s in k.get("/api/v1/providers/%s/slots?from=%s&to=%s"
+                                        % (p["id"], d, d), token=k.staff.caseworker).body]
+    needs = make_client(k, languages=["ps", "fa"], needs_interpreter=True)
+    give_consent(k, needs, "clinics")
+    r = k.post("/api/v1/appointments", json_body={"provider_id": p["id"],
+                                                  "client_id": needs["id"], "start": starts[0]},
+               token=k.staff.caseworker)
+    assert_problem(r, 409)                       # no Pashto interpreter yet
+    assert "ps interpreter" in r.body["detail"]
+    interp = make_interpreter(k, ("ps",))
+    r = k.post("/api/v1/appointments", json_body={"provider_id": p["id"],
+                                                  "client_id": needs["id"], "start": starts[0]},
+               token=k.staff.caseworker)
+    assert r.status == 201, r.body
+    assert r.body["interpreter_language"] == "ps" and r.body["interpreter_id"] == interp["id"]
+    plain = make_client(k)
+    give_consent(k, plain, "clinics")
+    r = k.post("/api/v1/appointments", json_body={"provider_id": p["id"],
+                                                  "client_id": plain["id"], "start": starts[1]},
+               token=k.staff.caseworker)
+    assert r.status == 201 and r.body["interpreter_id"] is None
