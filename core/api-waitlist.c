@@ -17,11 +17,13 @@
 #include <string.h>
 
 #include "korpud.h"
+#include "plugin-host.h"
 
 static const struct bfield join_spec[] = {
 	{ "provider_id", BF_STRING, BF_REQUIRED, ID_MAX, NULL, 0, 0, 0 },
 	{ "client_id", BF_STRING, BF_REQUIRED, ID_MAX, NULL, 0, 0, 0 },
 	{ "priority", BF_INT, 0, 0, NULL, 0, 100, 0 },
+	{ "referral_id", BF_STRING, BF_NULLABLE, ID_MAX, NULL, 0, 0, 0 },
 	{ NULL, 0, 0, 0, NULL, 0, 0, 0 }
 };
 
@@ -52,6 +54,7 @@ struct join {
 	struct request *r;
 	json_t *entry;
 	json_t *provider, *client;
+	struct korpu_priority score;	/* the area's, or the caseworker's priority */
 	int k_once;
 };
 
@@ -97,7 +100,6 @@ join_org_read(struct doc *docs, size_t n, void *arg)
 	struct join *j = arg;
 	struct request *r = j->r;
 	const json_t *p = j->provider, *c = j->client;
-	long long priority = json_integer_value(json_object_get(r->body, "priority"));
 	char id[ID_MAX], at[40], tag[48], msg[200];
 	const char *why;
 	struct tx *t;
@@ -126,10 +128,13 @@ join_org_read(struct doc *docs, size_t n, void *arg)
 		return;
 	}
 	time_format_ms(wall_ms(), at, sizeof(at));
-	j->entry = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:n, s:n, s:s,"
-	    " s:s, s:[{s:s, s:s, s:s}]}",
+	j->entry = json_pack("{s:s, s:s, s:s, s:s?, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:n,"
+	    " s:n, s:s, s:s, s:[{s:s, s:s, s:s}]}",
 	    "id", id, "provider_id", str(p, "id"), "client_id", str(c, "id"),
-	    "priority", (json_int_t)priority, "area", str(p, "area"),
+	    "referral_id", str(r->body, "referral_id"),
+	    "priority", (json_int_t)j->score.points,
+	    "priority_per_day", (json_int_t)j->score.points_per_day,
+	    "priority_explained", j->score.explain, "area", str(p, "area"),
 	    "organization", str(p, "organization"), "region", str(p, "region"),
 	    "timezone", str(p, "timezone"), "status", "waiting", "offer", "appointment_id",
 	    "created_at", at, "created_by", r->uid,
@@ -142,13 +147,61 @@ join_org_read(struct doc *docs, size_t n, void *arg)
 	tx_absent(t, k);
 	tx_doc(t, k, j->entry);
 	tx_set(t, j->k_once, id);
-	tx_zadd(t, tx_key(t, "waitlist:%s", str(p, "id")), waitlist_score(priority, wall_ms()), id);
+	tx_zadd(t, tx_key(t, "waitlist:%s", str(p, "id")),
+	    waitlist_key(j->score.points, j->score.points_per_day, wall_ms()), id);
 	tx_zadd(t, tx_key(t, "waits:%s", str(p, "id")), 0, id);
 	tx_event(t, "waitlist.joined", id, str(p, "area"), str(p, "id"));
 	if (tx_run(t, r->srv, joined, j) < 0) {
 		reply_unavailable(r, "redis: the waitlist could not be changed", 1);
 		join_free(j);
 	}
+}
+
+/*
+ * The entry's score: the area plugin's, from the referral joined with
+ * (ABI 1.1 waitlist_priority), or else the caseworker's priority. -1
+ * having answered.
+ */
+static int
+join_score(struct join *j, const struct plugin *plugin, const json_t *p, const json_t *c,
+    const struct doc *referral)
+{
+	struct request *r = j->r;
+	int (*score)(void *, const struct korpu_referral *, struct korpu_priority *) =
+	    plugin ? PLUGIN_HOOK(plugin->desc, waitlist_priority) : NULL;
+	const json_t *ref = referral ? referral->doc : NULL;
+	struct korpu_referral kr;
+	int rc;
+
+	if (referral && (ref == NULL || strcmp(str(ref, "client_id") ?: "", str(c, "id")) ||
+	    strcmp(str(ref, "area") ?: "", str(p, "area")))) {
+		fail422(r, "referral_id", "is not a referral of this client to this area");
+		join_free(j);
+		return -1;
+	}
+	if (score == NULL) {
+		j->score.points = json_integer_value(json_object_get(r->body, "priority"));
+		snprintf(j->score.explain, sizeof(j->score.explain), "priority %lld, set by %s",
+		    j->score.points, r->uid);
+		return 0;
+	}
+	if (ref == NULL) {
+		fail422(r, "referral_id", "this area scores its waitlist from the referral: name it");
+		join_free(j);
+		return -1;
+	}
+	kr.doc = json_pack("{s:O, s:o, s:O}", "fields", json_object_get(ref, "fields"),
+	    "client", client_view(c, 1, plugin->name), "area", json_object_get(ref, "area"));
+	rc = score(plugin->state, &kr, &j->score);
+	json_decref((json_t *)kr.doc);
+	j->score.explain[sizeof(j->score.explain) - 1] = '\0';
+	if (rc < 0 || j->score.points_per_day < 0 || j->score.points_per_day > 100000 ||
+	    j->score.points < -1000000 || j->score.points > 1000000) {
+		reply_problem(r, 500, "the area's plugin could not score the entry");
+		join_free(j);
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -194,6 +247,8 @@ join_read(struct doc *docs, size_t n, void *arg)
 		join_free(j);
 		return;
 	}
+	if (join_score(j, plugin, p, c, n > 2 ? &docs[2] : NULL) < 0)
+		return;
 	j->provider = json_incref((json_t *)p);
 	j->client = json_incref((json_t *)c);
 	snprintf(key, sizeof(key), "korpu:{dir}:org:%s", str(p, "organization"));
@@ -208,15 +263,18 @@ api_waitlist_join(struct request *r)
 {
 	struct errlist errs = { 0 };
 	const char *pid = str(r->body, "provider_id"), *cid = str(r->body, "client_id");
+	const char *ref = str(r->body, "referral_id");
 	struct join *j;
-	char k0[160], k1[160];
-	const char *keys[] = { k0, k1 };
+	char k0[160], k1[160], k2[160];
+	const char *keys[] = { k0, k1, k2 };
 
 	body_check(r->body, join_spec, 0, &errs);
 	if (errs.n == 0 && (!id_valid(pid, 1) || !conf_region_known(r->srv->conf, id_region(pid))))
 		errlist_add(&errs, "provider_id", "is not a provider of the directory");
 	if (errs.n == 0 && (!id_valid(cid, 1) || strcmp(id_region(cid), id_region(pid)) != 0))
 		errlist_add(&errs, "client_id", "is not a client of the provider's region");
+	if (errs.n == 0 && ref && (!id_valid(ref, 1) || strcmp(id_region(ref), id_region(pid)) != 0))
+		errlist_add(&errs, "referral_id", "is not a referral of this client to this area");
 	if (errs.n) {
 		reply_problem_errors(r, 422, "the waitlist entry is not valid", &errs);
 		errlist_free(&errs);
@@ -230,7 +288,9 @@ api_waitlist_join(struct request *r)
 	j->r = r;
 	key_region(k0, sizeof(k0), id_region(pid), "provider", pid);
 	key_region(k1, sizeof(k1), id_region(pid), "client", cid);
-	if (store_fetch(r->srv, keys, 2, join_read, j) < 0) {
+	if (ref)
+		key_region(k2, sizeof(k2), id_region(pid), "referral", ref);
+	if (store_fetch(r->srv, keys, ref ? 3 : 2, join_read, j) < 0) {
 		reply_unavailable(r, "redis: the waitlist cannot be read right now", 1);
 		free(j);
 	}
@@ -259,8 +319,11 @@ entry_fetched(struct doc *docs, size_t n, void *arg)
 		reply_unavailable(r, "redis: the waitlist cannot be read right now", 1);
 	else if (docs[0].doc == NULL || !authz_org_visible(r, str(docs[0].doc, "organization")))
 		reply_problem(r, 404, "no such waitlist entry");
-	else
-		reply_json(r, 200, json_incref(docs[0].doc));
+	else {
+		json_t *e = json_deep_copy(docs[0].doc);
+		json_object_set_new(e, "score", json_integer(waitlist_score_now(e)));
+		reply_json(r, 200, e);
+	}
 }
 
 void
@@ -288,9 +351,13 @@ by_queue_order(const void *a, const void *b)
 		return wy - wx;		/* waiting entries first */
 	time_parse(str(x, "created_at"), &cx);
 	time_parse(str(y, "created_at"), &cy);
-	sx = waitlist_score(json_integer_value(json_object_get(x, "priority")), cx);
-	sy = waitlist_score(json_integer_value(json_object_get(y, "priority")), cy);
-	return sx < sy ? -1 : sx > sy;
+	sx = waitlist_key(json_integer_value(json_object_get(x, "priority")),
+	    json_integer_value(json_object_get(x, "priority_per_day")), cx);
+	sy = waitlist_key(json_integer_value(json_object_get(y, "priority")),
+	    json_integer_value(json_object_get(y, "priority_per_day")), cy);
+	if (sx != sy)
+		return sx < sy ? -1 : 1;
+	return strcmp(str(x, "id") ?: "", str(y, "id") ?: "");
 }
 
 static void
@@ -315,6 +382,7 @@ entries_listed(struct doc *docs, size_t n, const char *next, void *arg)
 		json_t *e = json_deep_copy(v[i]);
 		if (strcmp(str(e, "status") ?: "", "waiting") == 0)
 			json_object_set_new(e, "position", json_integer((json_int_t)++pos));
+		json_object_set_new(e, "score", json_integer(waitlist_score_now(e)));
 		json_array_append_new(items, e);
 	}
 	free(v);

@@ -419,7 +419,8 @@ void job_escalate(struct server *srv, const char *region, const char *member,
 
 /* waitlist-offer.c: a free place goes to the first waiting client. */
 void waitlist_offer(struct server *srv, const char *provider_id);
-double waitlist_score(long long priority, int64_t created_ms);
+double waitlist_key(long long points, long long per_day, int64_t created_ms);
+long long waitlist_score_now(const json_t *entry);
 
 /* fields-check.c: a referral's "fields" against an area's field table. */
 int fields_check(const struct korpu_field *table, const json_t *fields, struct errlist *errs);

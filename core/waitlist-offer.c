@@ -24,12 +24,31 @@
 #define OFFER_HORIZON_DAYS 60
 #define OFFERS_PER_ROUND 10
 
-/* Queue order: priority 0-100 (higher first), then time waited. Scores
- * stay below 2^53, so a double holds them exactly. */
+/*
+ * Queue order, highest score first, where an entry's score grows with
+ * the days it waits: points + per_day * (now - created) / day. Ordering
+ * by that score now is ordering by created * per_day - points * day
+ * (now cancels out), a key that never changes: so the queue is a sorted
+ * set whose scores are written once, yet is in score order at any time.
+ * Equal keys fall back to the member, the entry's id, which sorts by
+ * creation: who waits longer comes first. Keys stay below 2^53.
+ */
 double
-waitlist_score(long long priority, int64_t created_ms)
+waitlist_key(long long points, long long per_day, int64_t created_ms)
 {
-	return (double)(100 - priority) * 1e13 + (double)created_ms;
+	return (double)created_ms * (double)per_day - (double)points * 86400000.0;
+}
+
+/* The score of an entry now, for people to read. */
+long long
+waitlist_score_now(const json_t *entry)
+{
+	int64_t created = 0;
+	long long points = json_integer_value(json_object_get(entry, "priority"));
+	long long per_day = json_integer_value(json_object_get(entry, "priority_per_day"));
+
+	time_parse(json_string_value(json_object_get(entry, "created_at")) ?: "", &created);
+	return points + per_day * ((wall_ms() - created) / 86400000);
 }
 
 struct offer {

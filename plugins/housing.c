@@ -3,7 +3,9 @@
  * Booking model: waitlist. Units are offered to the household with the
  * highest priority score, computed from configurable weights.
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <korpu/plugin.h>
 
@@ -70,6 +72,47 @@ housing_reconfigure(void *state)
 	housing_read_settings(state);
 }
 
+/* Entries of a comma-separated list ("disability, single_parent"). */
+static int
+count_items(const char *list)
+{
+	int n = 0, in_item = 0;
+
+	for (; list && *list; list++) {
+		if (*list == ',') {
+			in_item = 0;
+		} else if (*list != ' ' && !in_item) {
+			in_item = 1;
+			n++;
+		}
+	}
+	return n;
+}
+
+/*
+ * The priority score: weight_household_size a person, weight_vulnerability
+ * a vulnerability recorded on the referral, and weight_days_waiting a day
+ * waited (korpud adds those as the days pass). The caseworker sees the
+ * sum and how it was reached.
+ */
+static int
+housing_waitlist_priority(void *state, const struct korpu_referral *ref,
+    struct korpu_priority *out)
+{
+	struct housing *h = state;
+	long long size = 0;
+	int vuln = count_items(h->host->referral_string(ref, "fields.vulnerabilities"));
+
+	h->host->referral_integer(ref, "fields.household_size", &size);
+	out->points = h->w_size * size + h->w_vulnerability * vuln;
+	out->points_per_day = h->w_days;
+	snprintf(out->explain, sizeof(out->explain),
+	    "household of %lld: %lld; %d vulnerabilit%s: %lld; %lld a day waited",
+	    size, h->w_size * size, vuln, vuln == 1 ? "y" : "ies", h->w_vulnerability * vuln,
+	    h->w_days);
+	return 0;
+}
+
 KORPU_PLUGIN_EXPORT const struct korpu_plugin korpu_plugin = {
 	KORPU_PLUGIN_V1,
 	.name = "housing",
@@ -81,4 +124,5 @@ KORPU_PLUGIN_EXPORT const struct korpu_plugin korpu_plugin = {
 	.init = housing_init,
 	.fini = housing_fini,
 	.reconfigure = housing_reconfigure,
+	.waitlist_priority = housing_waitlist_priority,
 };

@@ -236,6 +236,13 @@ struct korpu_host {
 	void (*route_done)(struct korpu_route *route, const char *provider_id);
 };
 
+/* A waitlist score (waitlist_priority, ABI 1.1). */
+struct korpu_priority {
+	long long points;		/* now */
+	long long points_per_day;	/* added for each day waited, >= 0 */
+	char explain[300];		/* "household of 5: 50; ..." */
+};
+
 /*
  * An event a plugin reacts to (on_event): the same identifiers that go to
  * the partner stream.
@@ -308,6 +315,16 @@ struct korpu_plugin {
 	 * notification stream), or 0 for never. Asked once, when the
 	 * referral is made. Optional. */
 	long long (*escalate_after)(void *state, const struct korpu_referral *ref);
+
+	/* Scores a client joining a waitlist of this area, from the referral
+	 * they join with (fields, and the client as a provider sees them):
+	 * points now, points added for each day waited, and how the points
+	 * were reached, in words a caseworker reads. Higher scores are offered
+	 * places first. Returns 0, or -1 to refuse the scoring (the join
+	 * fails). Without it, the caseworker's priority (0-100) is the score.
+	 * Optional. */
+	int (*waitlist_priority)(void *state, const struct korpu_referral *ref,
+	    struct korpu_priority *out);
 
 	/* Room to grow within ABI 1: hooks are appended here. */
 };

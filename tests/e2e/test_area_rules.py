@@ -225,3 +225,59 @@ def test_a_client_who_needs_an_interpreter_gets_one_at_the_clinic(case_korpud):
                                                   "client_id": plain["id"], "start": starts[1]},
                token=k.staff.caseworker)
     assert r.status == 201 and r.body["interpreter_id"] is None
+
+
+# ---- housing: the waitlist is ordered by a score the caseworker can read
+
+def test_housing_scores_its_waitlist_and_says_how(case_korpud):
+    from casework import daily, days_from_today, make_referral
+    k = case_korpud
+    # a provider with no free place: everybody waits
+    closed = [days_from_today(d) for d in range(0, 70)]
+    p = make_provider(k, k.orgs["housing"], area="housing", hours=[daily("09:00", "09:30")],
+                      closed=closed)
+
+    def join(size, vulnerabilities=""):
+        c = make_client(k)
+        give_consent(k, c, "housing")
+        fields = dict(REFERRAL_FIELDS["housing"], household_size=size,
+                      vulnerabilities=vulnerabilities)
+        ref = make_referral(k, c, p, fields=fields)
+        r = k.post("/api/v1/waitlist", json_body={"provider_id": p["id"], "client_id": c["id"],
+                                                  "referral_id": ref["id"]},
+                   token=k.staff.caseworker)
+        assert r.status == 201, r.body
+        return r.body
+
+    small = join(2)
+    big = join(5)
+    vulnerable = join(2, "disability, single_parent")
+    assert small["priority"] == 20 and big["priority"] == 50 and vulnerable["priority"] == 70
+    assert vulnerable["priority_per_day"] == 1
+    assert vulnerable["priority_explained"] == (
+        "household of 2: 20; 2 vulnerabilities: 50; 1 a day waited")
+    r = k.get("/api/v1/waitlist?provider_id=%s" % p["id"], token=k.staff.caseworker)
+    order = [(e["id"], e["position"], e["score"]) for e in r.body["items"]]
+    assert order == [(vulnerable["id"], 1, 70), (big["id"], 2, 50), (small["id"], 3, 20)]
+    got = k.get("/api/v1/waitlist/%s" % big["id"], token=k.staff.housing).body
+    assert got["score"] == 50 and "household of 5: 50" in got["priority_explained"]
+
+
+def test_housing_waitlist_needs_the_referral(case_korpud):
+    from casework import daily
+    k = case_korpud
+    p = make_provider(k, k.orgs["housing"], area="housing", hours=[daily("09:00", "09:30")])
+    c = make_client(k)
+    give_consent(k, c, "housing")
+    r = k.post("/api/v1/waitlist", json_body={"provider_id": p["id"], "client_id": c["id"],
+                                              "priority": 90}, token=k.staff.caseworker)
+    assert_problem(r, 422)
+    assert fields_of(r).keys() == {"referral_id"}
+    other = make_client(k)
+    give_consent(k, other, "housing")
+    from casework import make_referral
+    ref = make_referral(k, other, p)
+    r = k.post("/api/v1/waitlist", json_body={"provider_id": p["id"], "client_id": c["id"],
+                                              "referral_id": ref["id"]}, token=k.staff.caseworker)
+    assert_problem(r, 422)
+    assert "not a referral of this client" in fields_of(r)["referral_id"]

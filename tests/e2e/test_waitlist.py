@@ -5,7 +5,8 @@ passes to the next; offers lapse once, across restarts and instances."""
 import datetime
 import time
 
-from casework import days_from_today, daily, give_consent, make_client, make_provider
+from casework import (REFERRAL_FIELDS, daily, days_from_today, give_consent, make_client,
+                      make_provider, make_referral)
 from servers import RedisClient, assert_problem, wait_for
 
 WAITLIST = "/api/v1/waitlist"
@@ -26,8 +27,15 @@ def client_for(k, area="housing"):
 
 
 def join(k, p, c, priority=0):
-    r = k.post(WAITLIST, json_body={"provider_id": p["id"], "client_id": c["id"],
-                                    "priority": priority}, token=k.staff.caseworker)
+    """Joins c to p's waitlist. Housing scores entries from the referral
+    (10 points a household member): a household of priority // 10 people
+    stands in for priority there."""
+    body = {"provider_id": p["id"], "client_id": c["id"], "priority": priority}
+    if p["area"] == "housing":
+        fields = dict(REFERRAL_FIELDS["housing"], household_size=max(1, priority // 10))
+        body = {"provider_id": p["id"], "client_id": c["id"],
+                "referral_id": make_referral(k, c, p, fields=fields)["id"]}
+    r = k.post(WAITLIST, json_body=body, token=k.staff.caseworker)
     assert r.status == 201, r.body
     return r.body
 
@@ -160,7 +168,8 @@ def test_joining_twice_is_a_conflict_and_bad_joins_are_refused(case_korpud):
     p = one_slot_provider(k)
     c = client_for(k)
     first = join(k, p, c)
-    r = k.post(WAITLIST, json_body={"provider_id": p["id"], "client_id": c["id"]},
+    r = k.post(WAITLIST, json_body={"provider_id": p["id"], "client_id": c["id"],
+                                    "referral_id": first["referral_id"]},
                token=k.staff.caseworker)
     assert_problem(r, 409)
     assert r.body["waitlist_id"] == first["id"]
@@ -210,8 +219,9 @@ def test_no_agreement_no_waitlist(case_korpud):
     """A waitlist entry sends the client's data to the provider's
     organization: it needs an agreement valid for the area, as a booking does."""
     k = case_korpud
-    p = make_provider(k, k.orgs["clinic"], area="housing", hours=[daily("09:00", "10:00")])
-    r = k.post(WAITLIST, json_body={"provider_id": p["id"], "client_id": client_for(k)["id"]},
+    p = make_provider(k, k.orgs["housing"], area="clinics", hours=[daily("09:00", "10:00")])
+    r = k.post(WAITLIST, json_body={"provider_id": p["id"],
+                                    "client_id": client_for(k, "clinics")["id"]},
                token=k.staff.caseworker)
     assert_problem(r, 409)
     assert "agreement" in r.body["detail"]
