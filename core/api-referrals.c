@@ -25,7 +25,7 @@
 #include "korpud.h"
 #include "plugin-host.h"
 
-#define ROUTE_CANDIDATES 20
+#define ROUTE_CANDIDATES ROUTE_CANDIDATES_MAX
 
 static const char *const priorities[] = { "routine", "urgent", NULL };
 
@@ -322,6 +322,20 @@ provider_chosen(struct referral_create *c, const char *provider_id)
  * their organizations together; when none of a batch qualifies, the next
  * batch is read, so many providers without an agreement never hide one
  * with an agreement. */
+/* The soonest free slot decided; none in the horizon: the least loaded. */
+static void
+soonest_chosen(const char *provider_id, int failed, void *arg)
+{
+	struct referral_create *c = arg;
+
+	if (failed) {
+		fail_unavailable(c, "redis: providers cannot be read right now");
+		return;
+	}
+	provider_chosen(c, provider_id ? provider_id :
+	    json_string_value(json_object_get(json_array_get(c->candidates, 0), "id")));
+}
+
 static void
 candidate_orgs_read(struct doc *docs, size_t n, void *arg)
 {
@@ -334,6 +348,20 @@ candidate_orgs_read(struct doc *docs, size_t n, void *arg)
 		return;
 	}
 	today(day);
+	if (PLUGIN_FIELD(c->plugin->desc, flags, 0u) & KORPU_AREA_ROUTE_SOONEST) {
+		json_t *eligible = json_array();
+		for (size_t i = 0; i < n; i++)
+			if (docs[i].doc && org_agreement_problem(docs[i].doc, c->plugin->name, day) == NULL)
+				json_array_append(eligible, json_array_get(c->candidates, i));
+		if (json_array_size(eligible) > 0) {
+			json_decref(c->candidates);
+			c->candidates = eligible;	/* in least-loaded order: ties go to the first */
+			if (route_soonest(c->r->srv, eligible, soonest_chosen, c) < 0)
+				fail_unavailable(c, "redis: providers cannot be read right now");
+			return;
+		}
+		json_decref(eligible);
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (docs[i].doc && org_agreement_problem(docs[i].doc, c->plugin->name, day) == NULL) {
 			json_t *p = json_array_get(c->candidates, i);

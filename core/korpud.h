@@ -422,6 +422,11 @@ void waitlist_offer(struct server *srv, const char *provider_id);
 double waitlist_key(long long points, long long per_day, int64_t created_ms);
 long long waitlist_score_now(const json_t *entry);
 
+/* route-soonest.c: routing by the soonest free slot. */
+#define ROUTE_CANDIDATES_MAX 20
+typedef void (*soonest_cb)(const char *provider_id, int failed, void *arg);
+int route_soonest(struct server *srv, json_t *providers, soonest_cb cb, void *arg);
+
 /* fields-check.c: a referral's "fields" against an area's field table. */
 int fields_check(const struct korpu_field *table, const json_t *fields, struct errlist *errs);
 int date_valid(const char *s);

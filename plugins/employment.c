@@ -136,4 +136,5 @@ KORPU_PLUGIN_EXPORT const struct korpu_plugin korpu_plugin = {
 	.fini = employment_fini,
 	.validate = employment_validate,
 	.reconfigure = employment_reconfigure,
+	.flags = KORPU_AREA_ROUTE_SOONEST,	/* the job centre that can see them first */
 };

@@ -332,6 +332,10 @@ struct korpu_plugin {
 /* The area books an interpreter in the client's first language whenever
  * the client needs one, unless the booking names a language itself. */
 #define KORPU_AREA_INTERPRETER_AUTO 0x1
+/* A referral made without a provider goes to the provider (of the area,
+ * in the client's region, that may receive it) with the soonest free
+ * slot, rather than to the one with the fewest open referrals. */
+#define KORPU_AREA_ROUTE_SOONEST 0x2
 
 #ifdef __cplusplus
 }

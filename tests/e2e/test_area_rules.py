@@ -281,3 +281,43 @@ def test_housing_waitlist_needs_the_referral(case_korpud):
                                               "referral_id": ref["id"]}, token=k.staff.caseworker)
     assert_problem(r, 422)
     assert "not a referral of this client" in fields_of(r)["referral_id"]
+
+
+# ---- employment: routed to the job centre that can see the client first
+
+def test_employment_routes_to_the_soonest_free_slot(make_korpud):
+    from conftest import Staff
+    from casework import daily, days_from_today, make_referral
+    k = make_korpud(conf={"regions": ["baku"]})
+    k.staff = Staff(k)
+    org = make_org(k, directory_name="org-employment", agreement_areas=["employment"])
+    later = make_provider(k, org, area="employment", hours=[daily("09:00", "12:00")],
+                          closed=[days_from_today(d) for d in range(0, 6)])
+    sooner = make_provider(k, org, area="employment", hours=[daily("09:00", "12:00")],
+                           closed=[days_from_today(0)])
+    # "sooner" carries more open referrals: least-loaded routing would pick "later"
+    for _ in range(2):
+        c = make_client(k)
+        give_consent(k, c, "employment")
+        make_referral(k, c, sooner)
+    c = make_client(k)
+    give_consent(k, c, "employment")
+    ref = make_referral(k, c, area="employment")
+    assert ref["provider_id"] == sooner["id"]
+
+
+def test_employment_routing_falls_back_to_the_least_loaded(make_korpud):
+    from conftest import Staff
+    from casework import daily, days_from_today, make_referral
+    k = make_korpud(conf={"regions": ["baku"]})
+    k.staff = Staff(k)
+    org = make_org(k, directory_name="org-employment", agreement_areas=["employment"])
+    closed = [days_from_today(d) for d in range(0, 20)]       # nothing within two weeks
+    busy = make_provider(k, org, area="employment", hours=[daily()], closed=closed)
+    idle = make_provider(k, org, area="employment", hours=[daily()], closed=closed)
+    c = make_client(k)
+    give_consent(k, c, "employment")
+    make_referral(k, c, busy)
+    c = make_client(k)
+    give_consent(k, c, "employment")
+    assert make_referral(k, c, area="employment")["provider_id"] == idle["id"]
