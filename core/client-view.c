@@ -12,7 +12,7 @@
 
 static const char *const provider_base[] = {
 	"id", "given_name", "family_name", "birth_date", "sex", "languages",
-	"needs_interpreter", "household_id", NULL
+	"needs_interpreter", "household_id", "region", NULL
 };
 
 static const struct {

@@ -57,7 +57,7 @@ extern "C" {
 	.abi_major = KORPU_ABI_MAJOR, .abi_minor = KORPU_ABI_MINOR, \
 	.struct_size = sizeof(struct korpu_plugin)
 
-/* How an area's appointments are booked (API.md, "Service areas"). */
+/* How an area's appointments are booked (the HTTP API's "Service areas"). */
 enum korpu_booking_model {
 	KORPU_BOOKING_SLOT = 1,		/* timed, one client per slot */
 	KORPU_BOOKING_SESSION = 2,	/* timed, capacity N per session */
@@ -188,8 +188,10 @@ struct korpu_host {
 
 	/* Sends one Redis command (argv form, binary safe). cb is called
 	 * exactly once, then free_arg(arg) if given. Keys must follow the
-	 * key schema (README, "Data in Redis"). Returns -1 when the command
-	 * cannot be queued; cb is then not called and arg is not freed. */
+	 * key schema (docs/redis-keys.md); a plugin's own data goes under
+	 * korpu:{AREA}:... with its own area name. Returns -1 when the
+	 * command cannot be queued (also during init: Redis connects after
+	 * the plugins start); cb is then not called and arg is not freed. */
 	int (*redis_command)(struct korpu_plugin_ctx *ctx, korpu_redis_cb cb,
 	    void *arg, korpu_free_fn free_arg, int argc, const char **argv,
 	    const size_t *argvlen);
@@ -217,8 +219,13 @@ struct korpu_host {
 	int (*emit_event)(struct korpu_plugin_ctx *ctx, const char *type,
 	    const char *id, const char *provider_id);
 
-	/* Referral access, inside validate/route hooks. field_* return -1
-	 * when the field is absent or of another type. */
+	/* Referral access, inside the hooks given a korpu_referral:
+	 * "fields.NAME" (the area's fields), "client.NAME" (the client as the
+	 * area's provider sees them: id, names, birth_date, sex, languages,
+	 * needs_interpreter, household_id, region, and per area a few more),
+	 * "area", "priority". POST /api/v1/areas/{name}/check gives validate
+	 * the fields only. referral_integer and referral_boolean return -1
+	 * when the value is absent or of another type. */
 	const char *(*referral_string)(const struct korpu_referral *ref,
 	    const char *name);			/* "fields.X", "client.region", ... */
 	int (*referral_integer)(const struct korpu_referral *ref,
@@ -328,6 +335,9 @@ struct korpu_plugin {
 
 	/* Room to grow within ABI 1: hooks are appended here. */
 };
+
+/* Flags (ABI 1.1). A flag added later comes with a new minor, so an
+ * older korpud refuses a plugin that sets it rather than ignore it. */
 
 /* The area books an interpreter in the client's first language whenever
  * the client needs one, unless the booking names a language itself. */
