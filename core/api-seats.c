@@ -20,12 +20,13 @@
 #include <string.h>
 
 #include "korpud.h"
+#include "plugin-host.h"
 
 static const struct bfield seat_spec[] = {
 	{ "provider_id", BF_STRING, BF_REQUIRED, ID_MAX, NULL, 0, 0, 0 },
 	{ "client_id", BF_STRING, BF_REQUIRED, ID_MAX, NULL, 0, 0, 0 },
 	{ "school_year", BF_STRING, BF_REQUIRED, 9, NULL, 0, 0, 0 },
-	{ "grade", BF_INT, BF_REQUIRED, 0, NULL, 0, 12, 0 },
+	{ "grade", BF_INT, BF_NULLABLE, 0, NULL, 0, 12, 0 },
 	{ "intake_start", BF_STRING, BF_NULLABLE, 40, NULL, 0, 0, 0 },
 	{ "referral_id", BF_STRING, BF_NULLABLE, ID_MAX, NULL, 0, 0, 0 },
 	{ NULL, 0, 0, 0, NULL, 0, 0, 0 }
@@ -63,6 +64,7 @@ struct seat_take {
 	json_t *provider, *client, *referral;
 	long long referral_rev;
 	json_t *seat;
+	long long grade;		/* given, or the area plugin's (seat_grade) */
 	int k_count, k_holder;
 	struct booking *b;
 };
@@ -100,7 +102,7 @@ seat_writes(struct seat_take *s, struct tx *t)
 	const json_t *b = s->r->body;
 	const char *pid = str(s->provider, "id"), *cid = str(s->client, "id");
 	const char *year = str(b, "school_year"), *id = str(s->seat, "id");
-	long long grade = json_integer_value(json_object_get(b, "grade"));
+	long long grade = s->grade;
 	char field[32];
 	int k;
 
@@ -132,8 +134,7 @@ seat_conflict(struct seat_take *s, int key)
 
 	if (key == s->k_count) {
 		snprintf(msg, sizeof(msg), "grade: no places left in grade %lld for %s at this school",
-		    (long long)json_integer_value(json_object_get(s->r->body, "grade")),
-		    str(s->r->body, "school_year"));
+		    s->grade, str(s->r->body, "school_year"));
 		fail(s, 409, NULL, msg);
 	} else if (key == s->k_holder) {
 		fail(s, 409, NULL, "client_id: the client already has a school place for that year");
@@ -236,7 +237,7 @@ org_read(struct doc *docs, size_t n, void *arg)
 	    "id", id, "provider_id", str(s->provider, "id"), "client_id", str(s->client, "id"),
 	    "referral_id", s->referral ? str(s->referral, "id") : NULL,
 	    "school_year", json_object_get(r->body, "school_year"),
-	    "grade", json_object_get(r->body, "grade"),
+	    "grade", json_integer(s->grade),
 	    "area", str(s->provider, "area"), "organization", str(s->provider, "organization"),
 	    "region", str(s->provider, "region"), "status", "taken", "intake_appointment_id",
 	    "created_at", day, "created_by", r->uid,
@@ -281,6 +282,37 @@ org_read(struct doc *docs, size_t n, void *arg)
 	}
 }
 
+/* The grade: as sent, or the school area's for the referral (its
+ * client's age and last grade completed). -1 having answered. */
+static int
+seat_grade_of(struct seat_take *s, const struct plugin *plugin)
+{
+	const json_t *given = json_object_get(s->r->body, "grade");
+	int (*grade)(void *, const struct korpu_referral *) =
+	    PLUGIN_HOOK(plugin->desc, seat_grade);
+	struct korpu_referral kr;
+
+	if (json_is_integer(given)) {
+		s->grade = json_integer_value(given);
+		return 0;
+	}
+	if (s->referral == NULL || grade == NULL) {
+		fail(s, 422, "grade", "name the grade (or take the place for a referral, whose "
+		    "grade the school area works out)");
+		return -1;
+	}
+	kr.doc = json_pack("{s:O, s:o, s:O}", "fields", json_object_get(s->referral, "fields"),
+	    "client", client_view(s->client, 1, plugin->name), "area",
+	    json_object_get(s->referral, "area"));
+	s->grade = grade(plugin->state, &kr);
+	json_decref((json_t *)kr.doc);
+	if (s->grade < 0 || s->grade > 12) {
+		fail(s, 422, "grade", "the referral does not tell the grade: name it");
+		return -1;
+	}
+	return 0;
+}
+
 static void
 docs_read(struct doc *docs, size_t n, void *arg)
 {
@@ -289,7 +321,6 @@ docs_read(struct doc *docs, size_t n, void *arg)
 	const struct plugin *plugin;
 	const json_t *consent;
 	const char *year = str(r->body, "school_year");
-	long long grade = json_integer_value(json_object_get(r->body, "grade"));
 	char key[128];
 	const char *keys[] = { key };
 
@@ -313,10 +344,6 @@ docs_read(struct doc *docs, size_t n, void *arg)
 		    "book an appointment instead");
 		return;
 	}
-	if (places_of(s->provider, year, grade) < 0) {
-		fail(s, 422, "grade", "this school has no places for that grade and school year");
-		return;
-	}
 	consent = json_object_get(json_object_get(s->client, "consent"), str(s->provider, "area"));
 	if (!json_is_true(json_object_get(consent, "share"))) {
 		fail(s, 422, "client_id", "has not consented to share their data with this area's "
@@ -337,6 +364,12 @@ docs_read(struct doc *docs, size_t n, void *arg)
 		}
 		s->referral = json_incref((json_t *)ref);
 		s->referral_rev = docs[2].rev;
+	}
+	if (seat_grade_of(s, plugin) < 0)
+		return;
+	if (places_of(s->provider, year, s->grade) < 0) {
+		fail(s, 422, "grade", "this school has no places for that grade and school year");
+		return;
 	}
 	snprintf(key, sizeof(key), "korpu:{dir}:org:%s", str(s->provider, "organization"));
 	if (store_fetch(r->srv, keys, 1, org_read, s) < 0)

@@ -123,6 +123,26 @@ schools_validate(void *state, const struct korpu_referral *ref, struct korpu_err
 	return 0;
 }
 
+/* The grade to join: after the last completed, never above the age's. */
+static int
+schools_seat_grade(void *state, const struct korpu_referral *ref)
+{
+	struct schools *s = state;
+	const char *born = s->host->referral_string(ref, "client.birth_date");
+	long long last = 0;
+	char today[11], cutoff[11];
+	int age;
+
+	if (s->host->referral_integer(ref, "fields.last_grade_completed", &last) < 0)
+		return -1;
+	today_iso(today);
+	school_cutoff_for(today, s->cutoff_month, s->cutoff_day, cutoff);
+	age = age_on(born, cutoff);
+	if (age < 0)
+		return -1;
+	return school_target_grade(age, (int)s->min_age, (int)last);
+}
+
 KORPU_PLUGIN_EXPORT const struct korpu_plugin korpu_plugin = {
 	KORPU_PLUGIN_V1,
 	.name = "schools",
@@ -135,4 +155,5 @@ KORPU_PLUGIN_EXPORT const struct korpu_plugin korpu_plugin = {
 	.fini = schools_fini,
 	.validate = schools_validate,
 	.reconfigure = schools_reconfigure,
+	.seat_grade = schools_seat_grade,
 };

@@ -333,6 +333,12 @@ struct korpu_plugin {
 	int (*waitlist_priority)(void *state, const struct korpu_referral *ref,
 	    struct korpu_priority *out);
 
+	/* Seat model: the grade a referral's client joins (schools: from
+	 * the birth date and the last grade completed), or -1 if the plugin
+	 * cannot tell. Used when a school place is taken for a referral
+	 * without naming the grade. Optional. */
+	int (*seat_grade)(void *state, const struct korpu_referral *ref);
+
 	/* Room to grow within ABI 1: hooks are appended here. */
 };
 

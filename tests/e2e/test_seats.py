@@ -174,3 +174,39 @@ def test_bad_seat_tables_are_refused(case_korpud):
         r = k.post("/api/v1/providers", json_body=body, token=k.staff.admin)
         assert_problem(r, 422)
         assert why in r.body["errors"][0]["message"], r.body
+
+
+def test_the_school_area_works_out_the_grade_of_a_referral(case_korpud):
+    """The school is run by the demo clinic staff's organization here, so
+    its staff can accept the referral."""
+    import datetime
+    k = case_korpud
+    org = k.orgs["clinic"]
+    r = k.request("PUT", "/api/v1/organizations/%s/agreement" % org["id"],
+                  json_body={"valid_from": days_from_today(-30), "valid_to": days_from_today(365),
+                             "areas": ["clinics", "schools"]}, token=k.staff.admin)
+    assert r.status == 200, r.body
+    p = school(k, org=org)
+    today = datetime.date.today()
+    cutoff = datetime.date(today.year if today <= datetime.date(today.year, 9, 1)
+                           else today.year + 1, 9, 1)
+    c = make_client(k, birth_date=cutoff.replace(year=cutoff.year - 10).isoformat())
+    give_consent(k, c, "schools")
+    ref = make_referral(k, c, p, fields={"last_grade_completed": 4, "instruction_language": "az",
+                                         "documents_available": True})
+    r = k.post("/api/v1/referrals/%s/transition" % ref["id"], json_body={"to": "accepted"},
+               token=k.staff.clinic)
+    assert r.status == 200, r.body
+    body = {"provider_id": p["id"], "client_id": c["id"], "school_year": YEAR,
+            "referral_id": ref["id"], "intake_start": intake(k, p, day=6)}
+    r = k.post("/api/v1/seats", json_body=body, token=k.staff.caseworker)
+    assert r.status == 201, r.body
+    assert r.body["grade"] == 5                  # ten on the cut-off, four grades done
+    got = k.get("/api/v1/referrals/%s" % ref["id"], token=k.staff.caseworker).body
+    assert got["status"] == "scheduled"
+    # without a referral the grade must be named
+    other = pupil(k)
+    r = k.post("/api/v1/seats", json_body={"provider_id": p["id"], "client_id": other["id"],
+                                           "school_year": YEAR}, token=k.staff.caseworker)
+    assert_problem(r, 422)
+    assert r.body["errors"][0]["field"] == "grade"
