@@ -232,12 +232,12 @@ org_read(struct doc *docs, size_t n, void *arg)
 		return;
 	}
 	time_format_ms(wall_ms(), day, sizeof(day));
-	s->seat = json_pack("{s:s, s:s, s:s, s:s?, s:O, s:O, s:s, s:s, s:s, s:s, s:n, s:s,"
+	s->seat = json_pack("{s:s, s:s, s:s, s:s?, s:O, s:I, s:s, s:s, s:s, s:s, s:n, s:s,"
 	    " s:s, s:[{s:s, s:s, s:s}]}",
 	    "id", id, "provider_id", str(s->provider, "id"), "client_id", str(s->client, "id"),
 	    "referral_id", s->referral ? str(s->referral, "id") : NULL,
 	    "school_year", json_object_get(r->body, "school_year"),
-	    "grade", json_integer(s->grade),
+	    "grade", (json_int_t)s->grade,
 	    "area", str(s->provider, "area"), "organization", str(s->provider, "organization"),
 	    "region", str(s->provider, "region"), "status", "taken", "intake_appointment_id",
 	    "created_at", day, "created_by", r->uid,
