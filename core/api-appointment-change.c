@@ -210,6 +210,8 @@ apply(struct appt_change *c)
 		c->after = moved(c, st, NULL);
 		snprintf(type, sizeof(type), "appointment.%s", st);
 		tx_event(t, type, id, str(a, "area"), pid);
+		if (strcmp(st, "arrived") != 0)
+			stats_appointment(t, str(a, "area"), s, st);
 		/* Attendance closes the referral it was booked for. */
 		if (c->referral && strcmp(str(c->referral, "status") ?: "", "scheduled") == 0 &&
 		    strcmp(st, "arrived") != 0) {

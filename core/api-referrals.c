@@ -194,6 +194,7 @@ referral_add(struct referral_create *c, struct tx *t, const json_t *client, long
 	tx_zadd(t, tx_key(t, "referrals:area:%s", area), 0, id);
 	tx_zincrby(t, tx_key(t, "load:%s", area), 1, c->provider_id);
 	tx_zadd(t, tx_key(t, "deadlines"), (double)due, id);
+	stats_referral_made(t, doc);
 	if (c->escalate_s > 0) {
 		char job[ID_MAX + 16];
 		snprintf(job, sizeof(job), "escalate:%s", id);

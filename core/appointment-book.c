@@ -224,6 +224,7 @@ booking_try(struct booking *b)
 		tx_zadd(t, tx_key(t, "appts:org:%s", org), (double)it->slot.start_ms, id);
 		tx_zadd(t, tx_key(t, "appts:client:%s", cid), (double)it->slot.start_ms, id);
 		tx_event(t, "appointment.booked", id, area, pid);
+		stats_appointment(t, area, it->slot.start_ms, "booked");
 		json_array_append_new(b->docs, doc);
 	}
 	if (b->extra)
@@ -232,6 +233,7 @@ booking_try(struct booking *b)
 		/* The referral's first appointment schedules it. */
 		json_t *after = referral_moved(b->referral, "scheduled", r->uid, NULL);
 		referral_move_tx(t, b->referral, b->referral_rev, after);
+		stats_first_appointment(t, b->referral, b->items[0].slot.start_ms);
 		json_decref(after);
 	} else if (b->referral) {
 		tx_rev(t, tx_key(t, "referral:%s", str(b->referral, "id")), b->referral_rev);

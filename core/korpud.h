@@ -427,6 +427,12 @@ long long waitlist_score_now(const json_t *entry);
 typedef void (*soonest_cb)(const char *provider_id, int failed, void *arg);
 int route_soonest(struct server *srv, json_t *providers, soonest_cb cb, void *arg);
 
+/* stats.c: counters for the summary report, kept as the data changes. */
+void stats_referral_made(struct tx *t, const json_t *ref);
+void stats_referral_moved(struct tx *t, const json_t *before, const char *to);
+void stats_first_appointment(struct tx *t, const json_t *ref, int64_t start_ms);
+void stats_appointment(struct tx *t, const char *area, int64_t start_ms, const char *outcome);
+
 /* fields-check.c: a referral's "fields" against an area's field table. */
 int fields_check(const struct korpu_field *table, const json_t *fields, struct errlist *errs);
 int date_valid(const char *s);
@@ -734,6 +740,7 @@ void api_waitlist_list(struct request *r);
 void api_waitlist_get(struct request *r);
 void api_waitlist_accept(struct request *r);
 void api_waitlist_decline(struct request *r);
+void api_report_summary(struct request *r);
 void api_provider_create(struct request *r);
 void api_provider_patch(struct request *r);
 size_t capacity_check(const struct plugin_set *plugins, const json_t *doc, struct errlist *errs);

@@ -50,6 +50,7 @@ referral_move_tx(struct tx *t, const json_t *before, long long rev, const json_t
 		tx_zrem(t, tx_key(t, "deadlines"), id);
 	if (referral_state_open(from) && !referral_state_open(to))
 		tx_zincrby(t, tx_key(t, "load:%s", area), -1, provider);
+	stats_referral_moved(t, before, to);
 	snprintf(type, sizeof(type), "referral.%s", to);
 	tx_event(t, type, id, area, provider);
 }

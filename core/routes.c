@@ -71,6 +71,9 @@ const struct route routes[] = {
 	{ EVHTTP_REQ_POST, "/api/v1/waitlist/{id}/accept", api_waitlist_accept, JSON, CASE },
 	{ EVHTTP_REQ_POST, "/api/v1/waitlist/{id}/decline", api_waitlist_decline, JSON, CASE },
 
+	/* reports */
+	{ EVHTTP_REQ_GET, "/api/v1/reports/summary", api_report_summary, 0, READ },
+
 	/* the directory */
 	{ EVHTTP_REQ_GET, "/api/v1/organizations", api_org_list, 0, ANY },
 	{ EVHTTP_REQ_POST, "/api/v1/organizations", api_org_create, JSON, ADMIN },

@@ -48,6 +48,7 @@ void api_waitlist_join(struct request *r) { abort(); }
 void api_waitlist_get(struct request *r) { abort(); }
 void api_waitlist_accept(struct request *r) { abort(); }
 void api_waitlist_decline(struct request *r) { abort(); }
+void api_report_summary(struct request *r) { abort(); }
 void api_org_list(struct request *r) { abort(); }
 void api_org_create(struct request *r) { abort(); }
 void api_org_get(struct request *r) { abort(); }
