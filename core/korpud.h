@@ -365,6 +365,7 @@ int local_date(int64_t ms, const char *zone, char out[11]);
 int time_format_local(int64_t ms, const char *zone, char *buf, size_t len);
 int date_add_days(const char *date, int days, char out[11]);
 int hours_cover(const json_t *doc, int64_t start_ms, int64_t end_ms);
+void zones_preload(void);
 int course_sessions(const json_t *provider, const json_t *course, struct slot *out, size_t max,
     char *err, size_t errlen);
 

@@ -15,6 +15,14 @@
  *  - The audit file: appended by a writer thread of its own (audit.c); the
  *    loop only queues lines. Its last line is read once at start.
  *  - Listen addresses are numeric, so binding resolves nothing either.
+ *  - Time zones: libical reads its zone index and a zone's data file when
+ *    first asked; the index and the default zone are loaded before the
+ *    loop starts (zones_preload, slots.c). Another zone reads one small
+ *    file, once, when a provider first uses it: the one disk read left
+ *    on the loop, accepted as such.
+ *  - A posted HSDS dataset (up to limits.import_max) is parsed and mapped
+ *    on the loop: CPU, not I/O, bounded by that limit; the rows are
+ *    written one after the other through Redis.
  *  - Logging writes one short line to stderr or syslog(3): the one write
  *    we accept on the loop (a pipe or the journal's socket).
  */
@@ -230,6 +238,7 @@ main(int argc, char **argv)
 		    errs.n, errs.n == 1 ? "" : "s");
 		goto out;
 	}
+	zones_preload();		/* the zone index is read now, not while serving */
 	if (import_file && !check_only) {
 		rc = import_cli_run(&srv, import_file, import_area, import_region);
 		goto out;
