@@ -194,60 +194,100 @@ reminders_remove(struct tx *t, const struct conf *c, const char *appt_id, int64_
 	}
 }
 
-struct remind {
-	struct server *srv;
-	char region[40];
-	char member[200];
-	char id[ID_MAX];
-	int64_t start_ms;
-	void (*finished)(void *);
-	void *arg;
-};
+/* ---- a job's one step ---- */
 
 static void
-reminded(const struct tx_result *res, void *arg)
+job_done(const struct tx_result *res, void *arg)
 {
-	struct remind *m = arg;
+	struct job *j = arg;
 
-	if (res->status == TX_OK)
-		events_kick(m->srv);
-	m->finished(m->arg);
-	free(m);
+	if (res->status == TX_OK) {
+		events_kick(j->srv);
+		if (j->then)
+			j->then(j->srv, j->then_id);
+	}
+	j->finished(j->arg);
+	free(j);
 }
 
 static void
-remind_appt_read(struct doc *docs, size_t n, void *arg)
+job_doc_read(struct doc *docs, size_t n, void *arg)
 {
-	struct remind *m = arg;
-	const json_t *a;
-	int64_t start = 0;
+	struct job *j = arg;
 	char tag[48];
 	struct tx *t;
 	int k;
 
 	(void)n;
-	if (docs == NULL) {
-		m->finished(m->arg);
-		free(m);
+	if (docs == NULL) {		/* Redis did not answer: it stays due */
+		j->finished(j->arg);
+		free(j);
 		return;
 	}
-	a = docs[0].doc;
-	snprintf(tag, sizeof(tag), "r:%s", m->region);
+	snprintf(tag, sizeof(tag), "r:%s", j->region);
 	t = tx_new(tag);
 	k = tx_key(t, "jobs");
-	tx_zhas(t, k, m->member);	/* not yet sent by another instance */
-	tx_zrem(t, k, m->member);
+	tx_zhas(t, k, j->member);	/* not done yet by another instance */
+	tx_zrem(t, k, j->member);
+	j->decide(j, t, &docs[0]);
+	if (tx_run(t, j->srv, job_done, j) < 0) {
+		j->finished(j->arg);
+		free(j);
+	}
+}
+
+/*
+ * A due job's work, done once: reads the document KIND:ID of the region,
+ * then decide() adds its writes (if the job still applies) to the step
+ * that also removes the job, checking first that it is still there. n is
+ * the number the job carries (a start time). Calls finished(arg) when
+ * over, whatever the outcome.
+ */
+void
+job_with_doc(struct server *srv, const char *region, const char *member, const char *kind,
+    const char *id, int64_t n, job_decide_fn decide, void (*finished)(void *), void *arg)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	char key[160];
+	const char *keys[] = { key };
+
+	if (j == NULL || !id_valid(id, 1)) {
+		free(j);
+		finished(arg);
+		return;
+	}
+	j->srv = srv;
+	snprintf(j->region, sizeof(j->region), "%s", region);
+	snprintf(j->member, sizeof(j->member), "%s", member);
+	snprintf(j->id, sizeof(j->id), "%s", id);
+	j->n = n;
+	j->decide = decide;
+	j->finished = finished;
+	j->arg = arg;
+	key_region(key, sizeof(key), region, kind, id);
+	if (store_fetch(srv, keys, 1, job_doc_read, j) < 0) {
+		free(j);
+		finished(arg);
+	}
+}
+
+/* ---- the reminder job ---- */
+
+/* Sent only for a booked appointment that still starts when the job
+ * says: a moved one has jobs of its own. */
+static void
+remind_decide(struct job *j, struct tx *t, const struct doc *d)
+{
+	const json_t *a = d->doc;
+	int64_t start = 0;
+
 	if (a && json_string_value(json_object_get(a, "start")) &&
 	    time_parse(json_string_value(json_object_get(a, "start")), &start) == 0 &&
-	    start == m->start_ms &&
+	    start == j->n &&
 	    strcmp(json_string_value(json_object_get(a, "status")) ?: "", "booked") == 0)
-		tx_event_to(t, "notify", "appointment.reminder", m->id,
+		tx_event_to(t, "notify", "appointment.reminder", j->id,
 		    json_string_value(json_object_get(a, "area")),
 		    json_string_value(json_object_get(a, "provider_id")));
-	if (tx_run(t, m->srv, reminded, m) < 0) {
-		m->finished(m->arg);
-		free(m);
-	}
 }
 
 /* "remind:APPT:START_MS:LEAD_MS" is due. */
@@ -255,26 +295,12 @@ void
 job_remind(struct server *srv, const char *region, const char *member,
     void (*finished)(void *), void *arg)
 {
-	struct remind *m = calloc(1, sizeof(*m));
-	char key[160];
-	const char *keys[] = { key };
+	char id[ID_MAX];
 	long long start = 0, lead = 0;
 
-	if (m == NULL || sscanf(member, "remind:%63[^:]:%lld:%lld", m->id, &start, &lead) != 3 ||
-	    !id_valid(m->id, 1)) {
-		free(m);
+	if (sscanf(member, "remind:%63[^:]:%lld:%lld", id, &start, &lead) != 3) {
 		finished(arg);
 		return;
 	}
-	m->srv = srv;
-	snprintf(m->region, sizeof(m->region), "%s", region);
-	snprintf(m->member, sizeof(m->member), "%s", member);
-	m->start_ms = start;
-	m->finished = finished;
-	m->arg = arg;
-	key_region(key, sizeof(key), region, "appt", m->id);
-	if (store_fetch(srv, keys, 1, remind_appt_read, m) < 0) {
-		free(m);
-		finished(arg);
-	}
+	job_with_doc(srv, region, member, "appt", id, start, remind_decide, finished, arg);
 }

@@ -407,6 +407,23 @@ long long provider_capacity(const json_t *provider);
 /* jobs.c: due jobs (reminders, lapsing offers) over a sorted set per region. */
 typedef void (*job_fn)(struct server *srv, const char *region, const char *member,
     void (*finished)(void *), void *arg);
+struct job;
+typedef void (*job_decide_fn)(struct job *j, struct tx *t, const struct doc *d);
+struct job {
+	struct server *srv;
+	char region[40];
+	char member[200];
+	char id[ID_MAX];		/* the document the job is about */
+	int64_t n;			/* a number the job carries (a start time) */
+	job_decide_fn decide;
+	/* After the step landed: more work (decide may set it). */
+	void (*then)(struct server *srv, const char *id);
+	char then_id[ID_MAX];
+	void (*finished)(void *);
+	void *arg;
+};
+void job_with_doc(struct server *srv, const char *region, const char *member, const char *kind,
+    const char *id, int64_t n, job_decide_fn decide, void (*finished)(void *), void *arg);
 struct jobs *jobs_start(struct server *srv);
 void jobs_free(struct jobs *j);
 void reminders_add(struct tx *t, const struct conf *c, const char *appt_id, int64_t start_ms);

@@ -278,80 +278,44 @@ waitlist_offer(struct server *srv, const char *provider_id)
 
 /* ---- the job that lapses an offer ---- */
 
-struct lapse {
-	struct server *srv;
-	char region[40];
-	char member[200];
-	char entry_id[ID_MAX];
-	int64_t start_ms;
-	char provider_id[ID_MAX];
-	void (*finished)(void *);
-	void *arg;
-};
-
 static void
-lapsed(const struct tx_result *res, void *arg)
+offer_again(struct server *srv, const char *provider_id)
 {
-	struct lapse *l = arg;
-
-	if (res->status == TX_OK) {
-		events_kick(l->srv);
-		if (l->provider_id[0])
-			waitlist_offer(l->srv, l->provider_id);	/* pass the place on */
-	}
-	l->finished(l->arg);
-	free(l);
+	waitlist_offer(srv, provider_id);	/* pass the place on */
 }
 
+/* Lapses the offer if the entry still holds it: the hold is freed and
+ * the place passes on. */
 static void
-lapse_entry_read(struct doc *docs, size_t n, void *arg)
+lapse_decide(struct job *j, struct tx *t, const struct doc *d)
 {
-	struct lapse *l = arg;
-	const json_t *e;
-	const json_t *offer;
+	const json_t *e = d->doc;
+	const json_t *offer = json_object_get(e, "offer");
+	const char *pid = str(e, "provider_id");
 	int64_t start = 0;
-	char tag[48];
-	struct tx *t;
-	int k;
+	char date[11], field[24], at[40];
+	json_t *after;
+	int ke;
 
-	(void)n;
-	if (docs == NULL) {
-		l->finished(l->arg);
-		free(l);
+	if (e == NULL || strcmp(str(e, "status") ?: "", "offered") != 0 || !str(offer, "start") ||
+	    time_parse(str(offer, "start"), &start) < 0 || start != j->n || pid == NULL)
 		return;
-	}
-	e = docs[0].doc;
-	offer = json_object_get(e, "offer");
-	snprintf(tag, sizeof(tag), "r:%s", l->region);
-	t = tx_new(tag);
-	k = tx_key(t, "jobs");
-	tx_zhas(t, k, l->member);
-	tx_zrem(t, k, l->member);
-	if (e && strcmp(str(e, "status") ?: "", "offered") == 0 && str(offer, "start") &&
-	    time_parse(str(offer, "start"), &start) == 0 && start == l->start_ms) {
-		const char *pid = str(e, "provider_id");
-		char date[11], field[24], at[40];
-		json_t *after = json_deep_copy(e);
-		int ke = tx_key(t, "wait:%s", l->entry_id);
-
-		snprintf(l->provider_id, sizeof(l->provider_id), "%s", pid);
-		local_date(start, str(e, "timezone"), date);
-		snprintf(field, sizeof(field), "%lld", (long long)start);
-		time_format_ms(wall_ms(), at, sizeof(at));
-		json_object_set_new(after, "status", json_string("lapsed"));
-		json_array_append_new(json_object_get(after, "history"), json_pack(
-		    "{s:s, s:s, s:s}", "status", "lapsed", "at", at, "actor", "korpu"));
-		tx_rev(t, ke, docs[0].rev);
-		tx_doc(t, ke, after);
-		tx_hincrby(t, tx_key(t, "taken:%s:%s", pid, date), field, -1);
-		tx_del(t, tx_key(t, "waitentry:%s:%s", pid, str(e, "client_id")));
-		tx_event(t, "waitlist.lapsed", l->entry_id, str(e, "area"), pid);
-		json_decref(after);
-	}
-	if (tx_run(t, l->srv, lapsed, l) < 0) {
-		l->finished(l->arg);
-		free(l);
-	}
+	local_date(start, str(e, "timezone"), date);
+	snprintf(field, sizeof(field), "%lld", (long long)start);
+	time_format_ms(wall_ms(), at, sizeof(at));
+	after = json_deep_copy(e);
+	json_object_set_new(after, "status", json_string("lapsed"));
+	json_array_append_new(json_object_get(after, "history"), json_pack(
+	    "{s:s, s:s, s:s}", "status", "lapsed", "at", at, "actor", "korpu"));
+	ke = tx_key(t, "wait:%s", j->id);
+	tx_rev(t, ke, d->rev);
+	tx_doc(t, ke, after);
+	tx_hincrby(t, tx_key(t, "taken:%s:%s", pid, date), field, -1);
+	tx_del(t, tx_key(t, "waitentry:%s:%s", pid, str(e, "client_id")));
+	tx_event(t, "waitlist.lapsed", j->id, str(e, "area"), pid);
+	json_decref(after);
+	j->then = offer_again;
+	snprintf(j->then_id, sizeof(j->then_id), "%s", pid);
 }
 
 /* "offer:ENTRY:START_MS": the hold is over. */
@@ -359,26 +323,12 @@ void
 job_offer_lapsed(struct server *srv, const char *region, const char *member,
     void (*finished)(void *), void *arg)
 {
-	struct lapse *l = calloc(1, sizeof(*l));
-	char key[160];
-	const char *keys[] = { key };
+	char id[ID_MAX];
 	long long start = 0;
 
-	if (l == NULL || sscanf(member, "offer:%63[^:]:%lld", l->entry_id, &start) != 2 ||
-	    !id_valid(l->entry_id, 1)) {
-		free(l);
+	if (sscanf(member, "offer:%63[^:]:%lld", id, &start) != 2) {
 		finished(arg);
 		return;
 	}
-	l->srv = srv;
-	snprintf(l->region, sizeof(l->region), "%s", region);
-	snprintf(l->member, sizeof(l->member), "%s", member);
-	l->start_ms = start;
-	l->finished = finished;
-	l->arg = arg;
-	key_region(key, sizeof(key), region, "wait", l->entry_id);
-	if (store_fetch(srv, keys, 1, lapse_entry_read, l) < 0) {
-		free(l);
-		finished(arg);
-	}
+	job_with_doc(srv, region, member, "wait", id, start, lapse_decide, finished, arg);
 }
