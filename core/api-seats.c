@@ -14,6 +14,10 @@
  * and that the client holds no other school place that year
  * (korpu:{r:REGION}:seatholder:YEAR:CLIENT), and books the intake
  * appointment with it (appointment-book.c): all of it, or nothing.
+ * A take for a referral that finds no place left puts the referral on
+ * the school's waitlist for that grade and year instead (202 with the
+ * entry; seat-waitlist.c), and a release offers the freed place to the
+ * first one waiting there.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +70,7 @@ struct seat_take {
 	json_t *seat;
 	long long grade;		/* given, or the area plugin's (seat_grade) */
 	int k_count, k_holder;
+	int full;			/* the intake's step found no place left */
 	struct booking *b;
 };
 
@@ -95,30 +100,63 @@ fail(struct seat_take *s, int status, const char *field, const char *message)
 	take_free(s);
 }
 
+/*
+ * A new school place's document. where: the school (provider) or a
+ * waitlist entry of it, for the area, organization and region.
+ */
+json_t *
+seat_doc_new(const char *id, const json_t *where, const char *provider_id,
+    const char *client_id, const char *referral_id, const char *year, long long grade,
+    const char *actor)
+{
+	char at[40];
+
+	time_format_ms(wall_ms(), at, sizeof(at));
+	return json_pack("{s:s, s:s, s:s, s:s?, s:s, s:I, s:s, s:s, s:s, s:s, s:n, s:s,"
+	    " s:s, s:[{s:s, s:s, s:s}]}",
+	    "id", id, "provider_id", provider_id, "client_id", client_id,
+	    "referral_id", referral_id, "school_year", year, "grade", (json_int_t)grade,
+	    "area", str(where, "area"), "organization", str(where, "organization"),
+	    "region", str(where, "region"), "status", "taken", "intake_appointment_id",
+	    "created_at", at, "created_by", actor,
+	    "history", "status", "taken", "at", at, "actor", actor);
+}
+
+/*
+ * The writes that give the client the place seat describes: the place,
+ * the client's one place that year (checked free: *k_holder), the lists
+ * and the event. The count of places taken is the caller's: a take
+ * counts one more, an accepted offer had its place held already.
+ */
+void
+seat_place_writes(struct tx *t, const json_t *seat, int *k_holder)
+{
+	const char *id = str(seat, "id"), *pid = str(seat, "provider_id");
+	const char *cid = str(seat, "client_id");
+	int k = tx_key(t, "seat:%s", id);
+
+	*k_holder = tx_key(t, "seatholder:%s:%s", str(seat, "school_year"), cid);
+	tx_absent(t, *k_holder);
+	tx_absent(t, k);
+	tx_doc(t, k, seat);
+	tx_set(t, *k_holder, id);
+	tx_zadd(t, tx_key(t, "seatlist:provider:%s", pid), 0, id);
+	tx_zadd(t, tx_key(t, "seatlist:client:%s", cid), 0, id);
+	tx_event(t, "seat.taken", id, str(seat, "area"), pid);
+}
+
 /* The seat's writes, into the booking's step or a step of their own. */
 static void
 seat_writes(struct seat_take *s, struct tx *t)
 {
-	const json_t *b = s->r->body;
-	const char *pid = str(s->provider, "id"), *cid = str(s->client, "id");
-	const char *year = str(b, "school_year"), *id = str(s->seat, "id");
-	long long grade = s->grade;
+	const char *year = str(s->r->body, "school_year");
 	char field[32];
-	int k;
 
-	snprintf(field, sizeof(field), "%s:%lld", year, grade);
-	s->k_count = tx_key(t, "seats:%s", pid);
-	s->k_holder = tx_key(t, "seatholder:%s:%s", year, cid);
-	k = tx_key(t, "seat:%s", id);
-	tx_cap(t, s->k_count, field, places_of(s->provider, year, grade));
-	tx_absent(t, s->k_holder);
-	tx_absent(t, k);
-	tx_doc(t, k, s->seat);
+	snprintf(field, sizeof(field), "%s:%lld", year, s->grade);
+	s->k_count = tx_key(t, "seats:%s", str(s->provider, "id"));
+	tx_cap(t, s->k_count, field, places_of(s->provider, year, s->grade));
 	tx_hincrby(t, s->k_count, field, 1);
-	tx_set(t, s->k_holder, id);
-	tx_zadd(t, tx_key(t, "seatlist:provider:%s", pid), 0, id);
-	tx_zadd(t, tx_key(t, "seatlist:client:%s", cid), 0, id);
-	tx_event(t, "seat.taken", id, str(s->provider, "area"), pid);
+	seat_place_writes(t, s->seat, &s->k_holder);
 	if (s->referral && s->b == NULL &&
 	    strcmp(str(s->referral, "status") ?: "", "accepted") == 0) {
 		json_t *after = referral_moved(s->referral, "scheduled", s->r->uid, NULL);
@@ -127,15 +165,30 @@ seat_writes(struct seat_take *s, struct tx *t)
 	}
 }
 
+/* No place left: a referral waits for one (202 with the waitlist entry);
+ * a bare take cannot wait, since an offer is answered for a referral. */
+static void
+no_place_left(struct seat_take *s)
+{
+	char msg[240];
+
+	if (s->referral) {
+		seat_wait_join(s->r, s->provider, s->client, s->referral,
+		    str(s->r->body, "school_year"), s->grade);
+		take_free(s);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "grade: no places left in grade %lld for %s at this school; "
+	    "take it for the client's referral (referral_id) to join the school's waitlist",
+	    s->grade, str(s->r->body, "school_year"));
+	fail(s, 409, NULL, msg);
+}
+
 static void
 seat_conflict(struct seat_take *s, int key)
 {
-	char msg[160];
-
 	if (key == s->k_count) {
-		snprintf(msg, sizeof(msg), "grade: no places left in grade %lld for %s at this school",
-		    s->grade, str(s->r->body, "school_year"));
-		fail(s, 409, NULL, msg);
+		no_place_left(s);
 	} else if (key == s->k_holder) {
 		fail(s, 409, NULL, "client_id: the client already has a school place for that year");
 	} else {
@@ -178,8 +231,10 @@ intake_conflict(struct booking *b, int key)
 {
 	struct seat_take *s = b->arg;
 
-	if (key == s->k_count)
+	if (key == s->k_count) {
+		s->full = 1;
 		return "grade: no places left in that grade and school year at this school";
+	}
 	if (key == s->k_holder)
 		return "client_id: the client already has a school place for that year";
 	return NULL;
@@ -198,6 +253,8 @@ intake_booked(struct booking *b, int status, const char *problem)
 		    json_object_get(s->seat, "client_id")));
 		reply_json(s->r, 201, json_incref(s->seat));
 		take_free(s);
+	} else if (s->full) {
+		no_place_left(s);	/* the intake is not kept: all or nothing */
 	} else {
 		fail(s, status, NULL, problem);
 	}
@@ -231,17 +288,9 @@ org_read(struct doc *docs, size_t n, void *arg)
 		fail(s, 500, NULL, "out of randomness");
 		return;
 	}
-	time_format_ms(wall_ms(), day, sizeof(day));
-	s->seat = json_pack("{s:s, s:s, s:s, s:s?, s:O, s:I, s:s, s:s, s:s, s:s, s:n, s:s,"
-	    " s:s, s:[{s:s, s:s, s:s}]}",
-	    "id", id, "provider_id", str(s->provider, "id"), "client_id", str(s->client, "id"),
-	    "referral_id", s->referral ? str(s->referral, "id") : NULL,
-	    "school_year", json_object_get(r->body, "school_year"),
-	    "grade", (json_int_t)s->grade,
-	    "area", str(s->provider, "area"), "organization", str(s->provider, "organization"),
-	    "region", str(s->provider, "region"), "status", "taken", "intake_appointment_id",
-	    "created_at", day, "created_by", r->uid,
-	    "history", "status", "taken", "at", day, "actor", r->uid);
+	s->seat = seat_doc_new(id, s->provider, str(s->provider, "id"), str(s->client, "id"),
+	    s->referral ? str(s->referral, "id") : NULL, str(r->body, "school_year"), s->grade,
+	    r->uid);
 	if (intake) {
 		struct slot slot;
 		int64_t ms = 0;
@@ -587,11 +636,14 @@ released(const struct tx_result *res, void *arg)
 	struct request *r = rl->r;
 
 	if (res->status == TX_OK) {
-		audit_record(r->srv, r, r->uid, "seat.release", "ok", json_pack("{s:O, s:O}",
+		struct server *srv = r->srv;	/* r is gone once answered */
+		audit_record(srv, r, r->uid, "seat.release", "ok", json_pack("{s:O, s:O}",
 		    "seat_id", json_object_get(rl->after, "id"), "client_id",
 		    json_object_get(rl->after, "client_id")));
-		events_kick(r->srv);
+		events_kick(srv);
 		reply_json(r, 200, json_incref(rl->after));
+		/* The place goes to the first one waiting for that grade and year. */
+		waitlist_offer(srv, str(rl->after, "provider_id"));
 	} else if (res->status == TX_CONFLICT) {
 		reply_problem(r, 409, "the school place changed meanwhile; look again");
 	} else {

@@ -5,7 +5,9 @@
  * it; POST /api/v1/waitlist/{id}/accept books the place offered (held
  * for the client: the booking cannot find it full) and
  * POST /api/v1/waitlist/{id}/decline gives it to the next one.
- * Offers themselves are made by waitlist-offer.c.
+ * Offers themselves are made by waitlist-offer.c; a school's waitlists
+ * (seat model, entries of kind "seat") by seat-waitlist.c, and their
+ * offers are answered by seat-offer-answer.c.
  *
  * An entry: korpu:{r:REGION}:wait:ID; the queue of waiting entries,
  * korpu:{r:REGION}:waitlist:PROVIDER (sorted, waitlist_score); every
@@ -236,7 +238,8 @@ join_read(struct doc *docs, size_t n, void *arg)
 	plugin = plugins_find(&r->srv->plugins, str(p, "area"));
 	if (plugin && plugin->desc->booking_model == KORPU_BOOKING_SEAT) {
 		reply_problem(r, 409, "this provider allocates places for a term (seat model); "
-		    "it keeps no appointment waitlist");
+		    "take a place for the referral with POST /api/v1/seats: when none is left, "
+		    "the referral joins the school's waitlist for its grade and year");
 		join_free(j);
 		return;
 	}
@@ -360,12 +363,28 @@ by_queue_order(const void *a, const void *b)
 	return strcmp(str(x, "id") ?: "", str(y, "id") ?: "");
 }
 
+/* The next position in the entry's queue: a provider's one queue, or a
+ * school's queue of the entry's grade and year (counts: name -> n). */
+static json_int_t
+queue_position(json_t *counts, const json_t *e)
+{
+	char name[48] = "";
+	json_int_t n;
+
+	if (seat_entry(e))
+		snprintf(name, sizeof(name), "%s:%lld", str(e, "school_year") ?: "",
+		    (long long)json_integer_value(json_object_get(e, "grade")));
+	n = json_integer_value(json_object_get(counts, name)) + 1;
+	json_object_set_new(counts, name, json_integer(n));
+	return n;
+}
+
 static void
 entries_listed(struct doc *docs, size_t n, const char *next, void *arg)
 {
 	struct request *r = arg;
-	json_t **v, *items;
-	size_t m = 0, pos = 0;
+	json_t **v, *items, *queues;
+	size_t m = 0;
 
 	if (docs == NULL) {
 		reply_unavailable(r, "redis: the waitlist cannot be read right now", 1);
@@ -378,13 +397,15 @@ entries_listed(struct doc *docs, size_t n, const char *next, void *arg)
 	if (v)
 		qsort(v, m, sizeof(*v), by_queue_order);
 	items = json_array();
+	queues = json_object();
 	for (size_t i = 0; v && i < m; i++) {
 		json_t *e = json_deep_copy(v[i]);
 		if (strcmp(str(e, "status") ?: "", "waiting") == 0)
-			json_object_set_new(e, "position", json_integer((json_int_t)++pos));
+			json_object_set_new(e, "position", json_integer(queue_position(queues, e)));
 		json_object_set_new(e, "score", json_integer(waitlist_score_now(e)));
 		json_array_append_new(items, e);
 	}
+	json_decref(queues);
 	free(v);
 	reply_json(r, 200, list_envelope(items, next));
 }
@@ -602,6 +623,11 @@ entry_read(struct doc *docs, size_t n, void *arg)
 		snprintf(msg, sizeof(msg), "the entry is %s: there is no offer to answer",
 		    str(e, "status") ?: "unreadable");
 		reply_problem(r, 409, msg);
+		answer_free(a);
+		return;
+	}
+	if (seat_entry(e)) {		/* a school place held */
+		seat_offer_answer(r, e, docs[0].rev, a->accept);
 		answer_free(a);
 		return;
 	}

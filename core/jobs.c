@@ -28,6 +28,7 @@ static const struct {
 } kinds[] = {
 	{ "remind", job_remind },
 	{ "offer", job_offer_lapsed },
+	{ "seatoffer", job_seat_offer_lapsed },
 	{ "escalate", job_escalate },
 };
 

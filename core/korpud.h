@@ -439,6 +439,26 @@ void job_escalate(struct server *srv, const char *region, const char *member,
 void waitlist_offer(struct server *srv, const char *provider_id);
 double waitlist_key(long long points, long long per_day, int64_t created_ms);
 long long waitlist_score_now(const json_t *entry);
+int64_t offer_hold_ms(struct server *srv, const char *area);
+
+/* seat-waitlist.c: a school's waitlists, one per grade and school year. */
+int seat_provider(struct server *srv, const json_t *provider);
+void seat_wait_join(struct request *r, const json_t *provider, const json_t *client,
+    const json_t *referral, const char *year, long long grade);
+void seat_offers(struct server *srv, const json_t *provider);
+int seat_entry(const json_t *entry);
+void seat_offer_job(char *buf, size_t len, const json_t *entry);
+void job_seat_offer_lapsed(struct server *srv, const char *region, const char *member,
+    void (*finished)(void *), void *arg);
+
+/* seat-offer-answer.c: accepting or declining a school place offered. */
+void seat_offer_answer(struct request *r, const json_t *entry, long long rev, int accept);
+
+/* api-seats.c: the writes that give a client a school place. */
+void seat_place_writes(struct tx *t, const json_t *seat, int *k_holder);
+json_t *seat_doc_new(const char *id, const json_t *where, const char *provider_id,
+    const char *client_id, const char *referral_id, const char *year, long long grade,
+    const char *actor);
 
 /* route-soonest.c: routing by the soonest free slot. */
 #define ROUTE_CANDIDATES_MAX 20

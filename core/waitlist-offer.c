@@ -8,8 +8,10 @@
  * slot of the coming weeks is offered to the first entry: in one step
  * the entry leaves the queue, the place is held (counted as taken, so
  * nobody books it meanwhile), and a job to lapse the offer is set for
- * when the hold ends (appointments.offer_hold_minutes). The job passes
- * the place on if the offer was not taken (jobs.c, job_offer_lapsed).
+ * when the hold ends (offer_hold_ms: the area's own, or
+ * appointments.offer_hold_minutes). The job passes the place on if the
+ * offer was not taken (jobs.c, job_offer_lapsed). A school (seat model)
+ * keeps queues per grade and school year instead: seat-waitlist.c.
  * Offers, holds and their jobs are all in Redis: they survive restarts,
  * and each lapses once however many korpuds run.
  */
@@ -22,6 +24,7 @@
 #include "korpud.h"
 
 #define OFFER_HORIZON_DAYS 60
+#define OFFER_HOLD_MAX_S (365LL * 86400)
 #define OFFERS_PER_ROUND 10
 
 /*
@@ -51,9 +54,28 @@ waitlist_score_now(const json_t *entry)
 	return points + per_day * ((wall_ms() - created) / 86400000);
 }
 
+/*
+ * How long an offer of the area is held for the client to answer: the
+ * area plugin's own time (offer_hold, ABI 1.2; housing: offer_hold_hours)
+ * or else appointments.offer_hold_minutes. An answer out of range is
+ * taken as none, so a plugin's slip never holds a place for years.
+ */
+int64_t
+offer_hold_ms(struct server *srv, const char *area)
+{
+	const struct plugin *p = area ? plugins_find(&srv->plugins, area) : NULL;
+	long long (*hold)(void *) = p && p->started ? PLUGIN_HOOK(p->desc, offer_hold) : NULL;
+	long long s = hold ? hold(p->state) : 0;
+
+	if (s > 0 && s <= OFFER_HOLD_MAX_S)
+		return s * 1000;
+	return srv->conf->appointments.offer_hold_minutes * 60000;
+}
+
 struct offer {
 	struct server *srv;
 	json_t *provider;
+	int64_t hold_ms;		/* the area's offer hold time */
 	json_t *entry;
 	long long entry_rev;
 	json_t *taken;			/* the coming days' counts */
@@ -84,7 +106,7 @@ static int
 earliest_free(struct offer *o, struct slot *out)
 {
 	long long cap = provider_capacity(o->provider);
-	int64_t after = wall_ms() + o->srv->conf->appointments.offer_hold_minutes * 60000;
+	int64_t after = wall_ms() + o->hold_ms;
 	struct slot *s = calloc(SLOTS_PER_DAY_MAX, sizeof(*s));
 	char date[11], field[24];
 
@@ -136,7 +158,7 @@ entry_read(struct doc *docs, size_t n, void *arg)
 	const char *pid = str(o->provider, "id");
 	struct slot s;
 	char tag[48], date[11], field[24], start[40], end[40], expires[40], job[160], now[40];
-	int64_t until = wall_ms() + o->srv->conf->appointments.offer_hold_minutes * 60000;
+	int64_t until = wall_ms() + o->hold_ms;
 	struct tx *t;
 	json_t *after;
 	int k, kt;
@@ -250,6 +272,12 @@ provider_read(struct doc *docs, size_t n, void *arg)
 		return;
 	}
 	o->provider = json_incref(docs[0].doc);
+	if (seat_provider(o->srv, o->provider)) {
+		seat_offers(o->srv, o->provider);	/* a queue per grade and year */
+		offer_free(o);
+		return;
+	}
+	o->hold_ms = offer_hold_ms(o->srv, str(o->provider, "area"));
 	offer_next(o);
 }
 

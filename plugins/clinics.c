@@ -9,6 +9,8 @@
 
 #include <korpu/plugin.h>
 
+#include "rules.h"
+
 static const char *const urgencies[] = { "routine", "urgent", "emergency", NULL };
 static const char *const categories[] = {
 	"general_practice", "maternal", "child_health", "mental_health", "dental", NULL
@@ -46,7 +48,8 @@ clinics_read_settings(struct clinics *c)
 	c->emergency_number = c->host->config_string(c->ctx, "emergency_number", "103");
 	c->emergency_procedure = c->host->config_string(c->ctx, "emergency_procedure",
 	    "Call the emergency number now and stay with the client until help arrives.");
-	c->host->config_int(c->ctx, "urgent_window_hours", 48, &c->urgent_window_hours);
+	c->host->config_int(c->ctx, "urgent_window_hours", URGENT_WINDOW_HOURS_DEFAULT,
+	    &c->urgent_window_hours);
 	c->host->config_int(c->ctx, "slot_minutes", 20, &c->slot_minutes);
 	c->host->config_int(c->ctx, "answer_deadline_hours", 24, &c->answer_deadline_hours);
 }
@@ -95,15 +98,15 @@ clinics_validate(void *state, const struct korpu_referral *ref, struct korpu_err
 	return 0;
 }
 
-/* An urgent referral must be seen within urgent_window_hours; past
+/* An urgent referral must be booked within urgent_window_hours; past
  * that with no appointment, supervisors are told (korpud's job). */
 static long long
 clinics_escalate_after(void *state, const struct korpu_referral *ref)
 {
 	struct clinics *c = state;
-	const char *urgency = c->host->referral_string(ref, "fields.urgency");
 
-	return urgency && strcmp(urgency, "urgent") == 0 ? c->urgent_window_hours * 3600 : 0;
+	return urgency_escalate_after(c->host->referral_string(ref, "fields.urgency"),
+	    c->urgent_window_hours);
 }
 
 KORPU_PLUGIN_EXPORT const struct korpu_plugin korpu_plugin = {

@@ -113,6 +113,16 @@ housing_waitlist_priority(void *state, const struct korpu_referral *ref,
 	return 0;
 }
 
+/* A household gets offer_hold_hours to answer an offered unit (moving
+ * house takes longer to decide than taking an appointment slot). */
+static long long
+housing_offer_hold(void *state)
+{
+	struct housing *h = state;
+
+	return h->offer_hold_hours * 3600;
+}
+
 KORPU_PLUGIN_EXPORT const struct korpu_plugin korpu_plugin = {
 	KORPU_PLUGIN_V1,
 	.name = "housing",
@@ -125,4 +135,5 @@ KORPU_PLUGIN_EXPORT const struct korpu_plugin korpu_plugin = {
 	.fini = housing_fini,
 	.reconfigure = housing_reconfigure,
 	.waitlist_priority = housing_waitlist_priority,
+	.offer_hold = housing_offer_hold,
 };

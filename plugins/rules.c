@@ -1,5 +1,6 @@
 /*
- * rules.c - date and age arithmetic for the area plugins' rules.
+ * rules.c - date and age arithmetic and time windows for the area
+ * plugins' rules.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,4 +72,23 @@ school_target_grade(int age_on_cutoff, int min_age, int last_completed)
 	if (grade > 12)
 		grade = 12;
 	return grade < 1 ? 1 : grade;
+}
+
+long long
+urgency_escalate_after(const char *urgency, long long window_hours)
+{
+	return urgency && strcmp(urgency, "urgent") == 0 && window_hours > 0 ?
+	    window_hours * 3600 : 0;
+}
+
+int
+urgency_escalated(const char *urgency, long long window_hours, long long referred,
+    long long booked, long long now)
+{
+	long long after = urgency_escalate_after(urgency, window_hours);
+	long long end = referred + after;
+
+	if (after == 0 || now < end)
+		return 0;		/* never, or the window is still open */
+	return booked < 0 || booked >= end;
 }

@@ -43,7 +43,7 @@ extern "C" {
 #endif
 
 #define KORPU_ABI_MAJOR 1
-#define KORPU_ABI_MINOR 1
+#define KORPU_ABI_MINOR 2
 
 /* The one symbol a plugin exports. */
 #define KORPU_PLUGIN_SYMBOL "korpu_plugin"
@@ -338,6 +338,15 @@ struct korpu_plugin {
 	 * cannot tell. Used when a school place is taken for a referral
 	 * without naming the grade. Optional. */
 	int (*seat_grade)(void *state, const struct korpu_referral *ref);
+
+	/* ---- ABI 1.2 ---- */
+
+	/* How long (seconds) a client has to answer a waitlist offer of this
+	 * area (a slot, or a school place, held for them until then), or 0
+	 * for korpud's own appointments.offer_hold_minutes. Asked each time
+	 * an offer is made, so a reconfigure applies from the next offer; an
+	 * answer outside 1 second to 365 days counts as 0. Optional. */
+	long long (*offer_hold)(void *state);
 
 	/* Room to grow within ABI 1: hooks are appended here. */
 };

@@ -1,11 +1,15 @@
 """School places (issue: scheduling, seat model): a place per school year
 and grade at a school, taken atomically with an intake appointment; one
-school place per client and year; never more places than the school has."""
+school place per client and year; never more places than the school has.
+No place left (issue 6): the referral joins the school's waitlist for the
+grade and year, and a place that frees up is offered to the first waiting."""
+import datetime
 import threading
+import time
 
 from casework import daily, days_from_today, give_consent, make_client, make_org, \
     make_referral, provider_body
-from servers import assert_problem, http_request
+from servers import RedisClient, assert_problem, http_request, wait_for
 
 YEAR = "2027/2028"
 
@@ -210,3 +214,266 @@ def test_the_school_area_works_out_the_grade_of_a_referral(case_korpud):
                                            "school_year": YEAR}, token=k.staff.caseworker)
     assert_problem(r, 422)
     assert r.body["errors"][0]["field"] == "grade"
+
+
+# ---- no place left: the referral waits for one (issue 6, schools) ----------
+
+WAITLIST = "/api/v1/waitlist"
+
+
+def staffed_school(k, places=1):
+    """A school run by the demo clinic staff's organization (no demo login
+    belongs to a school), so that its staff can accept referrals."""
+    org = k.orgs["clinic"]
+    r = k.request("PUT", "/api/v1/organizations/%s/agreement" % org["id"],
+                  json_body={"valid_from": days_from_today(-30), "valid_to": days_from_today(365),
+                             "areas": ["clinics", "schools"]}, token=k.staff.admin)
+    assert r.status == 200, r.body
+    return school(k, places=places, org=org)
+
+
+def accepted_referral(k, p, c):
+    ref = make_referral(k, c, p)
+    r = k.post("/api/v1/referrals/%s/transition" % ref["id"], json_body={"to": "accepted"},
+               token=k.staff.clinic)
+    assert r.status == 200, r.body
+    return r.body
+
+
+def waiting_pupil(k, p, grade=5):
+    """A pupil with an accepted referral to p who finds no place left:
+    (client, referral, waitlist entry)."""
+    c = pupil(k)
+    ref = accepted_referral(k, p, c)
+    r = take(k, p, c, grade=grade, referral_id=ref["id"])
+    assert r.status == 202, r.body
+    return c, ref, r.body
+
+
+def wait_entry(k, e):
+    r = k.get("%s/%s" % (WAITLIST, e["id"]), token=k.staff.caseworker)
+    assert r.status == 200, r.body
+    return r.body
+
+
+def wait_status_becomes(k, e, status, timeout=5.0):
+    return wait_for(lambda: (lambda x: x if x["status"] == status else None)(wait_entry(k, e)),
+                    timeout, what="entry %s to become %s" % (e["id"], status))
+
+
+def release(k, seat, reason="moved away"):
+    r = k.post("/api/v1/seats/%s/release" % seat["id"], json_body={"reason": reason},
+               token=k.staff.caseworker)
+    assert r.status == 200, r.body
+    return r.body
+
+
+def seat_jobs(k, e):
+    with RedisClient(k.redis_port) as rc:
+        return [m.decode() for m in rc.call("ZRANGE", "korpu:{r:baku}:jobs", "0", "-1")
+                if m.decode().startswith("seatoffer:%s:" % e["id"])]
+
+
+def lapse_seat_offer(k, e):
+    """Moves the entry's lapse job to now (as if the hold time passed)."""
+    members = seat_jobs(k, e)
+    assert members, "no lapse job for %s" % e["id"]
+    with RedisClient(k.redis_port) as rc:
+        for m in members:
+            rc.call("ZADD", "korpu:{r:baku}:jobs", str(int(time.time() * 1000) - 1000), m)
+
+
+def events_of(k, type_):
+    with RedisClient(k.redis_port) as rc:
+        entries = rc.call("XRANGE", "korpu:events:{schools}", "-", "+")
+    fields = [dict(zip(f[::2], f[1::2])) for _, f in entries]
+    return [f[b"id"].decode() for f in fields if f[b"type"].decode() == type_]
+
+
+def event_count(k, type_, id_):
+    """How often the event reached the schools' stream (relayed from the
+    outbox just after the change: waited for)."""
+    wait_for(lambda: id_ in events_of(k, type_) or None, 5.0, what="%s %s" % (type_, id_))
+    return events_of(k, type_).count(id_)
+
+
+def test_no_place_left_puts_the_referral_on_the_waitlist(case_korpud):
+    k = case_korpud
+    p = staffed_school(k)
+    assert take(k, p, pupil(k)).status == 201
+    c = pupil(k)
+    ref = accepted_referral(k, p, c)
+    body = {"provider_id": p["id"], "client_id": c["id"], "school_year": YEAR, "grade": 5,
+            "referral_id": ref["id"], "intake_start": intake(k, p, i=1)}
+    key = {"Idempotency-Key": "seat-wait-%s" % c["id"]}
+    r = k.post("/api/v1/seats", json_body=body, headers=key, token=k.staff.caseworker)
+    assert r.status == 202, r.body
+    e = r.body
+    # a retry of the same request gets the same answer, and joins nothing more
+    again = k.post("/api/v1/seats", json_body=body, headers=key, token=k.staff.caseworker)
+    assert again.status == 202 and again.body["id"] == e["id"], again.body
+    assert again.header("Idempotent-Replayed") == "true"
+    assert e["kind"] == "seat" and e["status"] == "waiting", e
+    assert (e["school_year"], e["grade"]) == (YEAR, 5)
+    assert (e["client_id"], e["referral_id"], e["provider_id"]) == (c["id"], ref["id"], p["id"])
+    assert e["offer"] is None and e["seat_id"] is None
+    # nothing else was taken: no place, no intake, the referral still waits
+    assert counts(k, p)[(YEAR, 5)] == (1, 1, 0)
+    assert k.get("/api/v1/seats?client_id=%s" % c["id"],
+                 token=k.staff.caseworker).body["items"] == []
+    assert k.get("/api/v1/appointments?client_id=%s" % c["id"],
+                 token=k.staff.caseworker).body["items"] == []
+    assert k.get("/api/v1/referrals/%s" % ref["id"],
+                 token=k.staff.caseworker).body["status"] == "accepted"
+    # it is a waitlist entry like any other: read, listed with its place in the queue
+    got = wait_entry(k, e)
+    assert got["status"] == "waiting" and got["kind"] == "seat"
+    r = k.get(WAITLIST + "?provider_id=%s" % p["id"], token=k.staff.caseworker)
+    assert [(x["id"], x["position"]) for x in r.body["items"]] == [(e["id"], 1)]
+    assert event_count(k, "waitlist.joined", e["id"]) == 1
+    # taking again for the same referral: it already waits
+    r = take(k, p, c, referral_id=ref["id"])
+    assert_problem(r, 409)
+    assert r.body["waitlist_id"] == e["id"]
+    # a school keeps no appointment waitlist of its own
+    r = k.post(WAITLIST, json_body={"provider_id": p["id"], "client_id": c["id"]},
+               token=k.staff.caseworker)
+    assert_problem(r, 409)
+    assert "POST /api/v1/seats" in r.body["detail"]
+
+
+def test_a_released_place_is_offered_to_the_first_waiting_and_accepted(case_korpud):
+    k = case_korpud
+    p = staffed_school(k)
+    first = take(k, p, pupil(k)).body
+    b, b_ref, b_wait = waiting_pupil(k, p)
+    _, _, c_wait = waiting_pupil(k, p)
+    release(k, first)
+    e = wait_status_becomes(k, b_wait, "offered")
+    assert (e["offer"]["school_year"], e["offer"]["grade"]) == (YEAR, 5)
+    expires = datetime.datetime.fromisoformat(e["offer"]["expires_at"].replace("Z", "+00:00"))
+    hold = expires - datetime.datetime.now(datetime.timezone.utc)
+    # schools set no hold time of their own: appointments.offer_hold_minutes (120)
+    assert datetime.timedelta(minutes=115) < hold <= datetime.timedelta(minutes=120)
+    assert counts(k, p)[(YEAR, 5)] == (1, 1, 0)          # held for b: nobody else takes it
+    assert_problem(take(k, p, pupil(k)), 409)
+    r = k.get(WAITLIST + "?provider_id=%s" % p["id"], token=k.staff.caseworker)
+    assert [(x["id"], x.get("position")) for x in r.body["items"]
+            if x["status"] == "waiting"] == [(c_wait["id"], 1)]
+    assert len(seat_jobs(k, e)) == 1
+    # accepting makes the place b's, and the referral is scheduled
+    r = k.post("%s/%s/accept" % (WAITLIST, e["id"]), json_body={}, token=k.staff.caseworker)
+    assert r.status == 200, r.body
+    assert r.body["status"] == "booked"
+    seat = r.body["seat"]
+    assert r.body["seat_id"] == seat["id"] and seat["status"] == "taken"
+    assert (seat["client_id"], seat["grade"], seat["school_year"]) == (b["id"], 5, YEAR)
+    assert seat["referral_id"] == b_ref["id"] and seat["waitlist_id"] == e["id"]
+    assert counts(k, p)[(YEAR, 5)] == (1, 1, 0)          # the held place became b's
+    assert k.get("/api/v1/seats?client_id=%s" % b["id"],
+                 token=k.staff.caseworker).body["items"][0]["id"] == seat["id"]
+    assert k.get("/api/v1/referrals/%s" % b_ref["id"],
+                 token=k.staff.caseworker).body["status"] == "scheduled"
+    assert seat_jobs(k, e) == []
+    assert wait_entry(k, c_wait)["status"] == "waiting"
+    assert_problem(k.post("%s/%s/accept" % (WAITLIST, e["id"]), json_body={},
+                          token=k.staff.caseworker), 409)
+    assert event_count(k, "seat.taken", seat["id"]) == 1
+
+
+def test_a_declined_or_lapsed_offer_passes_the_place_on(case_korpud):
+    k = case_korpud
+    p = staffed_school(k)
+    first = take(k, p, pupil(k)).body
+    _, _, b = waiting_pupil(k, p)
+    _, _, c = waiting_pupil(k, p)
+    release(k, first)
+    wait_status_becomes(k, b, "offered")
+    r = k.post("%s/%s/decline" % (WAITLIST, b["id"]), json_body={"reason": "a school nearer"},
+               token=k.staff.caseworker)
+    assert r.status == 200 and r.body["status"] == "declined", r.body
+    assert seat_jobs(k, b) == []
+    c = wait_status_becomes(k, c, "offered")
+    assert counts(k, p)[(YEAR, 5)] == (1, 1, 0)
+    lapse_seat_offer(k, c)
+    wait_status_becomes(k, c, "lapsed")
+    # nobody else waits: the place is free again
+    wait_for(lambda: counts(k, p)[(YEAR, 5)] == (1, 0, 1) or None, 5.0, what="the place back")
+    assert event_count(k, "waitlist.lapsed", c["id"]) == 1
+    assert event_count(k, "waitlist.declined", b["id"]) == 1
+    assert_problem(k.post("%s/%s/accept" % (WAITLIST, c["id"]), json_body={},
+                          token=k.staff.caseworker), 409)
+
+
+def test_each_grade_and_year_has_its_own_waitlist(case_korpud):
+    k = case_korpud
+    p = staffed_school(k)
+    fifth = take(k, p, pupil(k), grade=5).body
+    first = take(k, p, pupil(k), grade=1).body
+    _, _, waits_5 = waiting_pupil(k, p, grade=5)
+    release(k, first)                    # a place in grade 1: not for grade 5's waitlist
+    time.sleep(0.3)
+    assert wait_entry(k, waits_5)["status"] == "waiting"
+    assert counts(k, p)[(YEAR, 1)] == (1, 0, 1)
+    # places added to grade 5 are offered as well
+    seats = [{"school_year": YEAR, "grade": 1, "places": 1},
+             {"school_year": YEAR, "grade": 5, "places": 2}]
+    r = k.request("PATCH", "/api/v1/providers/%s" % p["id"], json_body={"seats": seats},
+                  token=k.staff.admin)
+    assert r.status == 200, r.body
+    wait_status_becomes(k, waits_5, "offered")
+    assert counts(k, p)[(YEAR, 5)] == (2, 2, 0)      # fifth's, and the one held
+    assert k.get("/api/v1/seats/%s" % fifth["id"],
+                 token=k.staff.caseworker).body["status"] == "taken"
+
+
+def test_a_client_with_a_place_that_year_cannot_take_the_offer(case_korpud):
+    k = case_korpud
+    p, other = staffed_school(k), school(k)
+    first = take(k, p, pupil(k)).body
+    c, _, e = waiting_pupil(k, p)
+    assert take(k, other, c).status == 201          # found a place elsewhere meanwhile
+    release(k, first)
+    wait_status_becomes(k, e, "offered")
+    r = k.post("%s/%s/accept" % (WAITLIST, e["id"]), json_body={}, token=k.staff.caseworker)
+    assert_problem(r, 409)
+    assert "already has a school place" in r.body["detail"]
+    assert wait_entry(k, e)["status"] == "offered"      # still theirs to decline
+    # and a client who has a place that year does not join a waitlist
+    d = pupil(k)
+    ref = accepted_referral(k, p, d)
+    assert take(k, other, d).status == 201
+    r = take(k, p, d, referral_id=ref["id"])
+    assert_problem(r, 409)
+    assert "already has a school place" in r.body["detail"]
+
+
+def test_concurrent_takes_and_releases_never_exceed_the_places(case_korpud):
+    k = case_korpud
+    p = staffed_school(k, places=3)
+    pupils = [pupil(k) for _ in range(8)]
+    refs = [accepted_referral(k, p, c) for c in pupils]
+    results = []
+
+    def one(c, ref):
+        results.append(http_request(
+            k.port, "POST", "/api/v1/seats", timeout=15,
+            json_body={"provider_id": p["id"], "client_id": c["id"], "school_year": YEAR,
+                       "grade": 5, "referral_id": ref["id"]},
+            headers={"Authorization": "Bearer " + k.staff.caseworker}))
+    threads = [threading.Thread(target=one, args=a) for a in zip(pupils, refs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    statuses = sorted(r.status for r in results)
+    assert statuses == [201] * 3 + [202] * 5, statuses
+    seats = [r.body for r in results if r.status == 201]
+    waits = [r.body for r in results if r.status == 202]
+    for s in seats:
+        release(k, s)
+    wait_for(lambda: sum(wait_entry(k, e)["status"] == "offered" for e in waits) == 3 or None,
+             5.0, what="three offers")
+    time.sleep(0.3)
+    assert sum(wait_entry(k, e)["status"] == "offered" for e in waits) == 3
+    assert counts(k, p)[(YEAR, 5)] == (3, 3, 0)

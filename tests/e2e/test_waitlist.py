@@ -7,7 +7,7 @@ import time
 
 from casework import (REFERRAL_FIELDS, daily, days_from_today, give_consent, make_client,
                       make_provider, make_referral)
-from servers import RedisClient, assert_problem, wait_for
+from servers import RedisClient, assert_problem, slack, wait_for
 
 WAITLIST = "/api/v1/waitlist"
 
@@ -70,6 +70,11 @@ def lapse_now(k, e):
             rc.call("ZADD", key, str(int(time.time() * 1000) - 1000), m)
 
 
+def jobs_of(k):
+    with RedisClient(k.redis_port) as rc:
+        return [m.decode() for m in rc.call("ZRANGE", "korpu:{r:baku}:jobs", "0", "-1")]
+
+
 def events_of(k, area, type_):
     with RedisClient(k.redis_port) as rc:
         entries = rc.call("XRANGE", "korpu:events:{%s}" % area, "-", "+")
@@ -81,17 +86,61 @@ def events_of(k, area, type_):
     return out
 
 
+def hold_of(e):
+    """How long from now the entry's offer is held."""
+    expires = datetime.datetime.fromisoformat(e["offer"]["expires_at"].replace("Z", "+00:00"))
+    return expires - datetime.datetime.now(datetime.timezone.utc)
+
+
 def test_a_free_place_is_offered_at_once_and_held(case_korpud):
+    """clinics set no hold time of their own: appointments.offer_hold_minutes
+    (120, the default) applies."""
     k = case_korpud
-    p = one_slot_provider(k)
+    p = one_slot_provider(k, area="clinics")
     assert remaining(k, p) == 1
-    e = join(k, p, client_for(k), priority=10)
+    e = join(k, p, client_for(k, "clinics"), priority=10)
     e = status_becomes(k, e, "offered")
     assert e["offer"]["start"].startswith(days_from_today(5) + "T09:00:00")
-    expires = datetime.datetime.fromisoformat(e["offer"]["expires_at"].replace("Z", "+00:00"))
-    hold = expires - datetime.datetime.now(datetime.timezone.utc)
-    assert datetime.timedelta(minutes=115) < hold <= datetime.timedelta(minutes=120)
+    assert datetime.timedelta(minutes=115) < hold_of(e) <= datetime.timedelta(minutes=120)
     assert remaining(k, p) == 0           # held: nobody else gets it
+
+
+def test_a_housing_offer_is_held_for_the_areas_offer_hold_hours(case_korpud):
+    """housing holds an offered unit offer_hold_hours (72 in the shipped
+    plugins.d/housing.conf), not appointments.offer_hold_minutes."""
+    k = case_korpud
+    p = one_slot_provider(k)
+    e = status_becomes(k, join(k, p, client_for(k), priority=10), "offered")
+    assert datetime.timedelta(hours=71, minutes=55) < hold_of(e) <= datetime.timedelta(hours=72)
+    lapse_job = [m for m in jobs_of(k) if m.startswith("offer:%s:" % e["id"])]
+    assert len(lapse_job) == 1
+    with RedisClient(k.redis_port) as rc:
+        due = int(rc.call("ZSCORE", "korpu:{r:baku}:jobs", lapse_job[0]))
+    expires = datetime.datetime.fromisoformat(e["offer"]["expires_at"].replace("Z", "+00:00"))
+    assert due == round(expires.timestamp() * 1000)   # the place passes on when it says
+
+
+def test_offer_hold_hours_is_read_from_the_housing_conf_and_reloaded(make_korpud):
+    import casework
+    import signal
+    from conftest import Staff
+    k = make_korpud(conf={"regions": ["baku"]},
+                    plugin_confs={"housing": "offer_hold_hours = 2;\n"})
+    k.staff = Staff(k)
+    k.orgs = {"housing": casework.make_org(k, directory_name="org-housing",
+                                           agreement_areas=["housing"])}
+    p = one_slot_provider(k)
+    e = status_becomes(k, join(k, p, client_for(k), priority=10), "offered")
+    assert datetime.timedelta(minutes=115) < hold_of(e) <= datetime.timedelta(hours=2)
+    # a new hold time applies from the next offer after a reload
+    (k.dir / "plugins.d" / "housing.conf").write_text("offer_hold_hours = 5;\n")
+    mark = k.log_mark()
+    k.send_signal(signal.SIGHUP)
+    k.wait_log(r"reload: configuration reloaded", start=mark, timeout=slack(5.0, 30.0))
+    r = k.post("%s/%s/decline" % (WAITLIST, e["id"]), json_body={}, token=k.staff.caseworker)
+    assert r.status == 200, r.body
+    e2 = status_becomes(k, join(k, p, client_for(k), priority=10), "offered")
+    assert datetime.timedelta(hours=4, minutes=55) < hold_of(e2) <= datetime.timedelta(hours=5)
 
 
 def test_priority_then_waiting_time_decide_who_is_offered_next(case_korpud):

@@ -378,6 +378,33 @@ descriptor_abi_and_size(void **state)
 	assert_descriptor_refused(&d, "shorter than ABI 1.0");
 }
 
+static long long
+an_hour(void *s)
+{
+	(void)s;
+	return 3600;
+}
+
+/* A plugin built against ABI 1.1 (before offer_hold was appended) loads
+ * into this korpud, and the hook beyond its struct_size counts as absent
+ * even if the memory after its descriptor happens to hold something. */
+static void
+descriptor_of_an_older_minor(void **state)
+{
+	struct errlist errs = { 0 };
+	struct korpu_plugin d = good_desc;
+
+	d.abi_minor = 1;
+	d.struct_size = offsetof(struct korpu_plugin, offer_hold);
+	d.offer_hold = an_hour;		/* stands for whatever follows a 1.1 descriptor */
+	assert_int_equal(plugin_check_descriptor(&d, "legalaid", &errs, "w"), 0);
+	assert_int_equal(errs.n, 0);
+	assert_null(PLUGIN_HOOK(&d, offer_hold));
+	d.abi_minor = KORPU_ABI_MINOR;
+	d.struct_size = sizeof(d);
+	assert_ptr_equal(PLUGIN_HOOK(&d, offer_hold), an_hour);
+}
+
 static void
 descriptor_all_problems_reported(void **state)
 {
@@ -693,6 +720,7 @@ main(void)
 		cmocka_unit_test(descriptor_unknown_booking_model),
 		cmocka_unit_test(descriptor_bad_settings_table),
 		cmocka_unit_test(descriptor_abi_and_size),
+		cmocka_unit_test(descriptor_of_an_older_minor),
 		cmocka_unit_test(descriptor_all_problems_reported),
 		T(settings_good),
 		T(settings_absent_file),

@@ -1,7 +1,7 @@
 /*
  * test-plugin-rules.c - the area plugins' rules, table by table: ages at
  * the cut-off boundaries, the school year a referral is for, grade
- * placement.
+ * placement, the clinics' urgency window.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -85,6 +85,78 @@ grades_follow_the_last_completed_within_the_age(void **state)
 	}
 }
 
+#define H 3600LL			/* an hour, in seconds */
+#define DEF URGENT_WINDOW_HOURS_DEFAULT
+#define T0 1800000000LL		/* when the referral was made: some time in 2027 */
+#define NEVER (-1LL)		/* not booked */
+
+static void
+only_urgent_referrals_have_a_window(void **state)
+{
+	static const struct { const char *urgency; long long hours, seconds; } cases[] = {
+		{ "urgent", DEF, 48 * H },	/* the default window is 48 hours */
+		{ "urgent", 1, H },		/* the shortest the setting allows */
+		{ "urgent", 336, 336 * H },	/* the longest: two weeks */
+		{ "routine", DEF, 0 },		/* never escalated */
+		{ "emergency", DEF, 0 },	/* never referred: refused with the number to call */
+		{ "URGENT", DEF, 0 },		/* the field's enum is lower case */
+		{ "", DEF, 0 },
+		{ NULL, DEF, 0 },		/* no urgency (the area check without fields) */
+		{ "urgent", 0, 0 },		/* no window: nothing to escalate */
+	};
+
+	(void)state;
+	assert_int_equal(DEF, 48);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		long long got = urgency_escalate_after(cases[i].urgency, cases[i].hours);
+		if (got != cases[i].seconds)
+			fail_msg("escalate_after(%s, %lld h) = %lld s, want %lld s",
+			    cases[i].urgency ? cases[i].urgency : "NULL", cases[i].hours, got,
+			    cases[i].seconds);
+	}
+}
+
+static void
+an_urgent_referral_not_booked_in_its_window_is_escalated(void **state)
+{
+	/* booked and now: seconds after the referral was made (booked NEVER: not yet) */
+	static const struct {
+		const char *urgency;
+		long long hours, booked, now;
+		int escalated;
+		const char *why;
+	} cases[] = {
+		{ "urgent", DEF, 48 * H - 1, 48 * H, 0, "booked just inside the window" },
+		{ "urgent", DEF, 48 * H, 48 * H, 1, "booked exactly at its end: too late" },
+		{ "urgent", DEF, 48 * H + 1, 48 * H + 1, 1, "booked just outside" },
+		{ "urgent", DEF, 0, 30 * 24 * H, 0, "booked at once, looked at a month on" },
+		{ "urgent", DEF, NEVER, 48 * H - 1, 0, "unbooked, a second before the end" },
+		{ "urgent", DEF, NEVER, 48 * H, 1, "unbooked exactly at the end" },
+		{ "urgent", DEF, NEVER, 48 * H + 1, 1, "unbooked just after the end" },
+		{ "urgent", DEF, 50 * H, 49 * H, 1, "escalated at the end, before its late booking" },
+		{ "urgent", 1, H - 1, H, 0, "a one-hour window, just inside" },
+		{ "urgent", 1, H, H, 1, "a one-hour window, exactly at its end" },
+		{ "urgent", 72, 48 * H + 1, 72 * H, 0, "a wider window set: 48 h + 1 s is in time" },
+		{ "urgent", 72, NEVER, 72 * H - 1, 0, "a wider window, still open" },
+		{ "urgent", 72, NEVER, 72 * H, 1, "a wider window, at its end" },
+		{ "routine", DEF, NEVER, 48 * H, 0, "routine: never, at 48 h" },
+		{ "routine", DEF, NEVER, 365 * 24 * H, 0, "routine: never, a year on" },
+		{ "routine", DEF, 48 * H + 1, 48 * H + 1, 0, "routine: booked late is not late" },
+		{ "emergency", DEF, NEVER, 48 * H, 0, "emergency: never referred, never escalated" },
+		{ "emergency", DEF, NEVER, 48 * H + 1, 0, "emergency: just after the window" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		long long booked = cases[i].booked == NEVER ? NEVER : T0 + cases[i].booked;
+		int got = urgency_escalated(cases[i].urgency, cases[i].hours, T0, booked,
+		    T0 + cases[i].now);
+		if (got != cases[i].escalated)
+			fail_msg("case %zu (%s): escalated %d, want %d", i, cases[i].why, got,
+			    cases[i].escalated);
+	}
+}
+
 int
 main(void)
 {
@@ -92,6 +164,8 @@ main(void)
 		cmocka_unit_test(ages_turn_on_the_birthday),
 		cmocka_unit_test(a_referral_is_for_the_coming_school_year),
 		cmocka_unit_test(grades_follow_the_last_completed_within_the_age),
+		cmocka_unit_test(only_urgent_referrals_have_a_window),
+		cmocka_unit_test(an_urgent_referral_not_booked_in_its_window_is_escalated),
 	};
 
 	return cmocka_run_group_tests_name("plugin-rules", tests, NULL, NULL);
