@@ -2,7 +2,8 @@
  * api-areas.c - the service areas, as their plugins declare them:
  * GET /api/v1/areas for the web client's forms, and
  * POST /api/v1/areas/{name}/check to check a referral's fields without
- * making one (the form's live validation).
+ * making one (the form's live validation); and GET /api/v1/regions, the
+ * configured regions a client or provider can belong to.
  */
 #include <string.h>
 
@@ -50,6 +51,17 @@ api_areas_list(struct request *r)
 	for (size_t i = 0; i < r->srv->plugins.n; i++)
 		if (r->srv->plugins.v[i].started)
 			json_array_append_new(list, api_area_json(r->srv->plugins.v[i].desc));
+	reply_json(r, 200, list);
+}
+
+void
+api_regions_list(struct request *r)
+{
+	const struct strlist *regions = &r->srv->conf->regions;
+	json_t *list = json_array();
+
+	for (size_t i = 0; i < regions->n; i++)
+		json_array_append_new(list, json_string(regions->v[i]));
 	reply_json(r, 200, list);
 }
 

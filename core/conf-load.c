@@ -84,15 +84,17 @@ secret_read(const char *path, const char *key, const char *where, struct errlist
 	return strdup(buf);
 }
 
-static void
+static int
 need_dir(const config_t *cfg, const char *key, const char *path, struct errlist *errs)
 {
 	struct stat st;
 	char where[512];
 
-	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
-		errlist_add(errs, where_of(cfg, key, where, sizeof(where)),
-		    "%s: %s is not a readable directory", key, path);
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	errlist_add(errs, where_of(cfg, key, where, sizeof(where)),
+	    "%s: %s is not a readable directory", key, path);
+	return -1;
 }
 
 static void
@@ -416,7 +418,11 @@ conf_load(const char *path, struct errlist *errs)
 	check_redis(c, confdir, errs);
 	check_ldap(c, confdir, errs);
 	replace_resolved(&c->web.root, confdir);
-	need_dir(c->cfg, "web.root", c->web.root, errs);
+	if (need_dir(c->cfg, "web.root", c->web.root, errs) == 0) {
+		char where[512];
+		c->web.files = web_files_load(c->web.root,
+		    where_of(c->cfg, "web.root", where, sizeof(where)), errs);
+	}
 	replace_resolved(&c->audit.file, confdir);
 	replace_resolved(&c->plugins.dir, confdir);
 	need_dir(c->cfg, "plugins.dir", c->plugins.dir, errs);
@@ -481,6 +487,7 @@ conf_free(struct conf *c)
 	free(c->ldap.role_supervisor);
 	free(c->ldap.role_admin);
 	free(c->web.root);
+	web_files_free(c->web.files);
 	free(c->audit.file);
 	free(c->plugins.dir);
 	free(c->plugins.conf_dir);

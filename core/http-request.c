@@ -176,6 +176,26 @@ request_abandon(struct request *r)
 	request_free(r);
 }
 
+/*
+ * On every answer, API or page: the web client loads only its own scripts
+ * and styles, talks only to its origin, and is never framed. Data is
+ * never HTML, so a CSP this strict costs the client nothing.
+ */
+static void
+security_headers(struct evkeyvalq *h)
+{
+	evhttp_add_header(h, "Content-Security-Policy",
+	    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+	    "connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; "
+	    "form-action 'self'; frame-ancestors 'none'");
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	evhttp_add_header(h, "X-Frame-Options", "DENY");
+	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
+	evhttp_add_header(h, "Cross-Origin-Opener-Policy", "same-origin");
+	evhttp_add_header(h, "Cross-Origin-Resource-Policy", "same-origin");
+	evhttp_add_header(h, "Permissions-Policy", "camera=(), microphone=(), geolocation=()");
+}
+
 /* Sends status with the given body and ends the request. */
 void
 reply_bytes(struct request *r, int status, const char *content_type,
@@ -194,7 +214,7 @@ reply_bytes(struct request *r, int status, const char *content_type,
 	/* Draining for shutdown: no further requests on this connection. */
 	if (r->srv->stopping)
 		evhttp_add_header(h, "Connection", "close");
-	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	security_headers(h);
 	if (evhttp_find_header(h, "Cache-Control") == NULL)
 		evhttp_add_header(h, "Cache-Control", "no-store");
 	if (r->method == EVHTTP_REQ_HEAD) {

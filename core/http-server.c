@@ -266,11 +266,20 @@ dispatch(struct evhttp_request *req, void *arg)
 	}
 	uri = evhttp_request_get_evhttp_uri(req);
 	path = uri ? evhttp_uri_get_path(uri) : NULL;
+	/* "//x" parses as an authority with an empty path: never a route,
+	 * and never the web client's "/". */
+	if (strncmp(evhttp_request_get_uri(req), "//", 2) == 0)
+		path = "//";
 	if (path == NULL || *path == '\0')
 		path = "/";
 	switch (router_match(routes, routes_count, r->method, path, &r->match)) {
 	case ROUTE_NOT_FOUND:
-		reply_problem(r, 404, "no such resource");
+		/* Everything outside the API is the web client's. */
+		if ((r->method == EVHTTP_REQ_GET || r->method == EVHTTP_REQ_HEAD) &&
+		    strncmp(path, "/api/", 5) != 0)
+			web_serve(r, path);
+		else
+			reply_problem(r, 404, "no such resource");
 		return;
 	case ROUTE_BAD_METHOD:
 		router_allow_header(r->match.allowed, allow, sizeof(allow));

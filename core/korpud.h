@@ -49,6 +49,25 @@ void log_vmsg(int level, const char *reqid, const char *prefix, const char *fmt,
 #define log_info(...)	log_msg(LOG_INFO, NULL, __VA_ARGS__)
 #define log_debug(...)	log_msg(LOG_DEBUG, NULL, __VA_ARGS__)
 
+/* web-files.c: the web client's files, read into memory with the config. */
+struct web_file {
+	char *path;			/* "/js/app.js" */
+	char *body;
+	size_t len;
+	const char *type;		/* Content-Type */
+	char etag[24];
+};
+struct web_files {
+	struct web_file *v;		/* sorted by path */
+	size_t n;
+};
+struct web_files *web_files_load(const char *root, const char *where, struct errlist *errs);
+void web_files_free(struct web_files *wf);
+const struct web_file *web_files_find(const struct web_files *wf, const char *path);
+const char *web_type_of(const char *name);
+struct request;
+void web_serve(struct request *r, const char *path);
+
 /* conf-schema.c and conf-check.c: declarative config tables and the one
  * validator that walks a libconfig tree against them. */
 enum conf_type { CT_GROUP, CT_INT, CT_BOOL, CT_STRING, CT_STRING_LIST };
@@ -141,6 +160,7 @@ struct conf {
 	} appointments;
 	struct {
 		char *root;
+		struct web_files *files;	/* read with the config */
 	} web;
 	struct {
 		char *file;
@@ -719,6 +739,7 @@ void api_audit(struct request *r);
 void api_health(struct request *r);
 void api_ready(struct request *r);
 void api_areas_list(struct request *r);
+void api_regions_list(struct request *r);
 void api_area_check(struct request *r);
 void api_openapi(struct request *r);
 json_t *api_area_json(const struct korpu_plugin *d);

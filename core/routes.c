@@ -27,6 +27,7 @@ const struct route routes[] = {
 	{ EVHTTP_REQ_GET, "/api/v1/me", api_me, 0, ANY },
 	{ EVHTTP_REQ_GET, "/api/v1/areas", api_areas_list, 0, ANY },
 	{ EVHTTP_REQ_POST, "/api/v1/areas/{name}/check", api_area_check, JSON, ANY },
+	{ EVHTTP_REQ_GET, "/api/v1/regions", api_regions_list, 0, ANY },
 	{ EVHTTP_REQ_GET, "/api/v1/audit", api_audit, 0, ADMIN },
 
 	/* clients: the migration service's staff, never a provider */

@@ -1,5 +1,5 @@
-"""The service areas (GET /api/v1/areas, POST /api/v1/areas/{name}/check)
-and the OpenAPI document, on one shared korpud (signed in as a caseworker:
+"""The service areas (GET /api/v1/areas, POST /api/v1/areas/{name}/check),
+the regions (GET /api/v1/regions) and the OpenAPI document, on one shared korpud (signed in as a caseworker:
 conftest's api_korpud)."""
 import json
 
@@ -12,6 +12,17 @@ BOOKING_MODELS = {"employment": "slot", "schools": "seat", "clinics": "slot",
 FIELD_TYPES = {"string", "integer", "boolean", "date", "enum"}
 VALID_CLINIC = {"urgency": "routine", "service_category": "dental", "reason": "toothache"}
 CHECK = "/api/v1/areas/%s/check"
+
+
+def test_regions_are_the_configured_ones(api_korpud):
+    r = api_korpud.get("/api/v1/regions")
+    assert r.status == 200 and r.body == ["main"]      # no `regions` set: the default
+    assert api_korpud.get("/api/v1/regions", token=False).status == 401
+
+
+def test_regions_follow_the_configuration(case_korpud):
+    r = case_korpud.get("/api/v1/regions", token=case_korpud.staff.clinic)
+    assert r.status == 200 and r.body == ["baku", "ganja"]
 
 
 def test_areas_lists_the_five_areas(api_korpud):

@@ -21,7 +21,7 @@ def padded_json(size):
 
 
 @pytest.mark.parametrize("path", [
-    "/nope", "/health/", "/api/v1/areas/", "/api/v1", "/", "/api/v1/areas/clinics",
+    "/nope", "/health/", "/api/v1/areas/", "/api/v1", "/api/v1/areas/clinics",
     "/api/v1/areas/clinics/check/", "//health", "/HEALTH",
 ])
 def test_unknown_route_is_404(api_korpud, path):

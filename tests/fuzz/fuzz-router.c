@@ -18,6 +18,7 @@ void api_logout(struct request *r) { abort(); }
 void api_me(struct request *r) { abort(); }
 void api_areas_list(struct request *r) { abort(); }
 void api_area_check(struct request *r) { abort(); }
+void api_regions_list(struct request *r) { abort(); }
 void api_audit(struct request *r) { abort(); }
 void api_client_search(struct request *r) { abort(); }
 void api_client_create(struct request *r) { abort(); }

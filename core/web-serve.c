@@ -1,0 +1,49 @@
+/*
+ * web-serve.c - answers GET and HEAD for the web client's files, from the
+ * copy read with the configuration. Every file is revalidated on each use
+ * ("no-cache" with its ETag): the client has no build step to give files
+ * versioned names, and a 304 costs a round trip but never a stale script
+ * talking to a newer API.
+ */
+#include <string.h>
+
+#include <event2/http.h>
+
+#include "korpud.h"
+
+/* Does an If-None-Match header name this ETag (or "*")? */
+static int
+etag_listed(const char *header, const char *etag)
+{
+	size_t n = strlen(etag);
+
+	if (strcmp(header, "*") == 0)
+		return 1;
+	for (const char *p = header; (p = strstr(p, etag)) != NULL; p += n)
+		if ((p[n] == '\0' || p[n] == ',' || p[n] == ' ') &&
+		    (p == header || p[-1] == ' ' || p[-1] == ',' || p[-1] == '/'))
+			return 1;
+	return 0;
+}
+
+/* Serves the web file at path, or a 404. */
+void
+web_serve(struct request *r, const char *path)
+{
+	const struct web_file *f = web_files_find(r->srv->conf->web.files, path);
+	struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
+	const char *inm;
+
+	if (f == NULL) {
+		reply_problem(r, 404, "no such resource");
+		return;
+	}
+	evhttp_add_header(h, "Cache-Control", "no-cache");
+	evhttp_add_header(h, "ETag", f->etag);
+	inm = request_header(r, "If-None-Match");
+	if (inm && etag_listed(inm, f->etag)) {
+		reply_bytes(r, 304, NULL, NULL, 0);
+		return;
+	}
+	reply_bytes(r, 200, f->type, f->body, f->len);
+}
