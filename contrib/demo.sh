@@ -48,7 +48,7 @@ trap cleanup EXIT
 trap 'exit 0' INT TERM
 
 rm -rf "$run"
-mkdir -p "$run/redis" "$run/plugins.d" "$run/web"
+mkdir -p "$run/redis" "$run/plugins.d"
 cp conf/plugins.d/*.conf "$run/plugins.d/"
 
 echo "== starting slapd with the demo directory"
@@ -61,7 +61,7 @@ redis-server "$root/contrib/redis/korpu-redis.conf" --port "$redis_port" --bind 
 pids+=($!)
 for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 
-sed -e "s|@plugindir@|$root/build/plain/plugins/.libs|" -e "s|@webdir@|$run/web|" -e "s|@auditfile@|$run/audit.jsonl|" \
+sed -e "s|@plugindir@|$root/build/plain/plugins/.libs|" -e "s|@webdir@|$root/web|" -e "s|@auditfile@|$run/audit.jsonl|" \
 	-e "s|\"127.0.0.1:8080\"|\"127.0.0.1:$port\"|" -e "s|port = 6379;|port = $redis_port;|" \
 	-e "s|ldap://127.0.0.1:389|$ldap_uri|" -e "s|\"ldap.secret\"|\"ldap/service.secret\"|" \
 	conf/korpud.conf.in > "$run/korpud.conf"
@@ -78,6 +78,7 @@ echo "== seeding the demo directory and clients"
 cat <<MSG
 
 korpu demo is running.
+  web client: http://127.0.0.1:$port/   (sign in with a login below)
   API:        http://127.0.0.1:$port/api/v1/
   readiness:  http://127.0.0.1:$port/ready
   API spec:   http://127.0.0.1:$port/api/v1/openapi.json

@@ -65,6 +65,7 @@ struct web_files *web_files_load(const char *root, const char *where, struct err
 void web_files_free(struct web_files *wf);
 const struct web_file *web_files_find(const struct web_files *wf, const char *path);
 const char *web_type_of(const char *name);
+int web_etag_listed(const char *if_none_match, const char *etag);
 struct request;
 void web_serve(struct request *r, const char *path);
 

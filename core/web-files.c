@@ -224,3 +224,18 @@ web_files_find(const struct web_files *wf, const char *path)
 	key.path = (char *)path;
 	return bsearch(&key, wf->v, wf->n, sizeof(*wf->v), by_path);
 }
+
+/* Does an If-None-Match header name this ETag (or "*")? */
+int
+web_etag_listed(const char *header, const char *etag)
+{
+	size_t n = strlen(etag);
+
+	if (strcmp(header, "*") == 0)
+		return 1;
+	for (const char *p = header; (p = strstr(p, etag)) != NULL; p += n)
+		if ((p[n] == '\0' || p[n] == ',' || p[n] == ' ') &&
+		    (p == header || p[-1] == ' ' || p[-1] == ',' || p[-1] == '/'))
+			return 1;
+	return 0;
+}

@@ -11,21 +11,6 @@
 
 #include "korpud.h"
 
-/* Does an If-None-Match header name this ETag (or "*")? */
-static int
-etag_listed(const char *header, const char *etag)
-{
-	size_t n = strlen(etag);
-
-	if (strcmp(header, "*") == 0)
-		return 1;
-	for (const char *p = header; (p = strstr(p, etag)) != NULL; p += n)
-		if ((p[n] == '\0' || p[n] == ',' || p[n] == ' ') &&
-		    (p == header || p[-1] == ' ' || p[-1] == ',' || p[-1] == '/'))
-			return 1;
-	return 0;
-}
-
 /* Serves the web file at path, or a 404. */
 void
 web_serve(struct request *r, const char *path)
@@ -41,7 +26,7 @@ web_serve(struct request *r, const char *path)
 	evhttp_add_header(h, "Cache-Control", "no-cache");
 	evhttp_add_header(h, "ETag", f->etag);
 	inm = request_header(r, "If-None-Match");
-	if (inm && etag_listed(inm, f->etag)) {
+	if (inm && web_etag_listed(inm, f->etag)) {
 		reply_bytes(r, 304, NULL, NULL, 0);
 		return;
 	}

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from servers import (AREAS, Korpud, build_dir, korpud_env, line_of, run_korpud,
+from servers import (AREAS, REPO, Korpud, build_dir, korpud_env, line_of, run_korpud,
                      sanitizer_problems)
 
 
@@ -47,6 +47,18 @@ def test_install_puts_files_in_place(installed):
     pc = (installed / "lib/pkgconfig/korpu-plugin.pc").read_text()
     assert "Name: korpu-plugin" in pc and "Cflags:" in pc, pc
     assert "korpu_plugin" in (installed / "include/korpu/plugin.h").read_text()
+
+
+def test_install_puts_the_whole_web_client_in_place(installed):
+    """Every file of web/ is installed as it is (Makefile.am lists them:
+    a file added to web/ but not there would be missing from installs)."""
+    web = REPO / "web"
+    files = [f for f in web.rglob("*") if f.is_file()]
+    assert files
+    for f in files:
+        there = installed / "share/korpu/web" / f.relative_to(web)
+        assert there.is_file(), "%s was not installed" % f.relative_to(REPO)
+        assert there.read_bytes() == f.read_bytes(), there
 
 
 def test_installed_sample_config_passes_check(installed):

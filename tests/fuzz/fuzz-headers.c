@@ -1,7 +1,9 @@
 /* fuzz-headers.c - what a client sends besides the body: the session
  * token in Authorization and Cookie headers (token.c) and RFC 3339 times
- * in query parameters (timefmt.c). Input: Authorization, a newline,
- * Cookie; the whole input is also tried as a time. */
+ * in query parameters (timefmt.c), and what a browser asks of the web
+ * client's files (web-files.c): If-None-Match and the path. Input:
+ * Authorization, a newline, Cookie; the whole input is also tried as a
+ * time, an If-None-Match header and a path. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	t = session_token_parse(all, nl ? nl + 1 : NULL, buf, sizeof(buf));
 	if (t && !token_valid(t))
 		abort();
+	{
+		static struct web_file files[] = {
+			{ "/index.html", "x", 1, "text/html", "\"0123456789abcdef0123\"" },
+			{ "/js/app.js", "y", 1, "text/javascript", "\"3210fedcba9876543210\"" },
+		};
+		static const struct web_files site = { files, 2 };
+		const struct web_file *f = web_files_find(&site, all);
+		if (f && strcmp(f->path, all) != 0 && strcmp(all, "/") != 0)
+			abort();
+		(void)web_etag_listed(all, files[0].etag);
+	}
 	if (time_parse(all, &ms) == 0) {
 		char out[40];
 		time_format_ms(ms, out, sizeof(out));

@@ -24,10 +24,10 @@ common="$root/core/errlist.c $root/core/log.c $root/core/net-addr.c"
 declare -A sources=(
 	[body]="$root/core/http-body.c"
 	[router]="$root/core/http-router.c $root/core/routes.c"
-	[conf]="$root/core/conf-check.c $root/core/conf-schema.c $root/core/conf-load.c"
+	[conf]="$root/core/conf-check.c $root/core/conf-schema.c $root/core/conf-load.c $root/core/web-files.c $root/core/sha256.c"
 	[fields]="$root/core/fields-check.c $root/core/text.c"
 	[addr]="$root/core/http-router.c"
-	[headers]="$root/core/token.c $root/core/timefmt.c $root/core/fields-check.c $root/core/text.c"
+	[headers]="$root/core/token.c $root/core/timefmt.c $root/core/fields-check.c $root/core/text.c $root/core/web-files.c $root/core/sha256.c"
 	[fold]="$root/core/text-fold.c"
 	[hsds]="$root/core/hsds-map.c"
 )
