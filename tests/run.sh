@@ -5,9 +5,10 @@
 # ASan+UBSan), and in each build runs the cmocka unit tests and the
 # end-to-end tests against real redis-server processes it starts itself;
 # the plain build's unit tests and end-to-end tests run once more under
-# valgrind, and every fuzz target runs for a short while. Warnings are
-# errors. Ends with the line "N passed, N failed, N skipped" and exits
-# non-zero on any failure.
+# valgrind; in each build the browser tests (tests/browser: the web
+# client in Debian's chromium, driven by playwright-core) run too, and every fuzz target
+# runs for a short while. Warnings are errors. Ends with the line
+# "N passed, N failed, N skipped" and exits non-zero on any failure.
 # Rerunnable; leaves no server behind.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -60,6 +61,17 @@ e2e() {		# e2e VARIANT [WRAPPER]: korpud runs under WRAPPER when given
 	[ $rc -eq 0 ] || [ $rc -eq 1 ]	# 1: failures, already counted in the XML
 }
 
+browser() {	# browser VARIANT: the web client's journeys in chromium, once
+	local variant=$1
+	# timeout signals pytest's process group; the conftest then ends each
+	# journey's own process group (node and chromium) and the servers.
+	KORPU_BUILD="$root/build/$variant" KORPU_SCREENSHOTS="$results/screenshots" \
+		timeout -k 30 900 /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+		--junitxml="$results/$variant-browser.xml" tests/browser
+	local rc=$?
+	[ $rc -eq 0 ] || [ $rc -eq 1 ]	# 1: failures, already counted in the XML
+}
+
 for variant in plain asan; do
 	flags=()
 	[ $variant = asan ] && flags=(--enable-sanitizers)
@@ -67,6 +79,7 @@ for variant in plain asan; do
 	step "$variant-build" build $variant "${flags[@]}" || continue
 	step "$variant-unit" unit $variant
 	step "$variant-e2e" e2e $variant
+	step "$variant-browser" browser $variant
 	if [ $variant = plain ]; then
 		vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
 		step valgrind-unit unit plain "$vg"

@@ -1,0 +1,66 @@
+"""The web client's journeys in Debian's chromium (see conftest.py): the
+caseworker's, the provider's, the language switch, validation errors at
+their fields, the 503 state, markup in names, and accessibility."""
+import os
+import signal
+
+from casework import daily, give_consent, make_client, make_provider, make_referral, unique
+
+
+def clinic(k, **kw):
+    """A clinic of the demo clinic organization, open every day (so the
+    next 7 days always hold free times), one client a slot."""
+    return make_provider(k, k.orgs["clinic"], area="clinics", name=unique("Poliklinika"),
+                         hours=[daily("08:00", "20:00")], **kw)
+
+
+def client_with_consent(k, **kw):
+    c = make_client(k, **kw)
+    give_consent(k, c, "clinics")
+    return c
+
+
+def test_caseworker_journey(web_korpud, journey):
+    p = clinic(web_korpud)
+    n = unique("x").split()[-1]
+    journey("caseworker", provider=p["id"], provider_name=p["name"],
+            registration_no="AZ-WEB-" + n, given="Zəhra", family="Əliyeva-" + n)
+
+
+def test_provider_journey(web_korpud, journey):
+    p = clinic(web_korpud)
+    n = unique("x").split()[-1]
+    c = client_with_consent(web_korpud, given_name="Leyla", family_name="Qasımova-" + n)
+    ref = make_referral(web_korpud, c, p, reason="Health check after arrival")
+    journey("provider", referral=ref["id"], provider=p["id"],
+            client_name="Leyla Qasımova-" + n)
+
+
+def test_language_switch(web_korpud, journey):
+    journey("language")
+
+
+def test_invalid_input_is_shown_at_its_field(web_korpud, journey):
+    c = client_with_consent(web_korpud)
+    journey("invalid", client=c["id"], registration_no="AZ-WEB-" + unique("x").split()[-1])
+
+
+def test_unavailable_state(web_korpud, journey):
+    pid = web_korpud.redis_server.pid
+    try:
+        journey("unavailable", redis_pid=pid)
+    finally:
+        os.kill(pid, signal.SIGCONT)        # whatever the journey did
+
+
+def test_markup_in_names_is_text(web_korpud, journey):
+    c = make_client(web_korpud, given_name='<img src=x onerror="window.__xss=1">',
+                    family_name="<script>window.__xss=2</script>")
+    rtl = make_client(web_korpud, given_name="مریم", family_name="رحیمی")
+    journey("xss", client=c["id"], given=c["given_name"], family=c["family_name"],
+            registration_no=c["registration_no"], rtl_client=rtl["id"], rtl_name="مریم رحیمی")
+
+
+def test_access(web_korpud, journey):
+    c = client_with_consent(web_korpud)
+    journey("access", client=c["id"])
