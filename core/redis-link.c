@@ -128,12 +128,32 @@ link_drop(struct redis_link *l, const char *why)
 /* ---- commands with timeouts ---- */
 
 static void
+call_free(struct redis_call *c)
+{
+	event_free(c->timer);
+	c->link->pending--;
+	free(c);
+}
+
+static void
 call_timed_out(evutil_socket_t fd, short what, void *arg)
 {
 	struct redis_call *c = arg;
 	struct redis_link *l = c->link;
 	char why[128];
 
+	/* After a long step of the loop (an import's mapping) this timer and
+	 * the reply can both be due in one turn, the timer first: read what
+	 * Redis has sent already before calling the command unanswered. */
+	if (l->ac && !l->closing) {
+		c->checking = 1;
+		redisAsyncHandleRead(l->ac);
+		c->checking = 0;
+		if (c->replied) {
+			call_free(c);
+			return;
+		}
+	}
 	c->answered = 1;
 	log_warn("redis: a command got no reply within %lld ms", l->command_timeout_ms);
 	c->cb(NULL, c->arg);
@@ -159,9 +179,10 @@ call_replied(redisAsyncContext *ac, void *r, void *priv)
 		evtimer_del(c->timer);
 		c->cb(r, c->arg);
 	}
-	event_free(c->timer);
-	c->link->pending--;
-	free(c);
+	if (c->checking)
+		c->replied = 1;		/* call_timed_out frees it */
+	else
+		call_free(c);
 }
 
 int

@@ -38,6 +38,8 @@ struct redis_call {
 	void *arg;
 	struct event *timer;
 	int answered;
+	int checking;			/* call_timed_out is reading replies */
+	int replied;			/* ... and this call's came meanwhile */
 };
 
 struct handshake_arg {
