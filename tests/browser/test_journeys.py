@@ -32,8 +32,22 @@ def test_provider_journey(web_korpud, journey):
     n = unique("x").split()[-1]
     c = client_with_consent(web_korpud, given_name="Leyla", family_name="Qasımova-" + n)
     ref = make_referral(web_korpud, c, p, reason="Health check after arrival")
+    c2 = client_with_consent(web_korpud, given_name="Orxan", family_name="Vəliyev-" + n)
+    ref2 = make_referral(web_korpud, c2, p, reason="Tooth ache")
     journey("provider", referral=ref["id"], provider=p["id"],
-            client_name="Leyla Qasımova-" + n)
+            client_name="Leyla Qasımova-" + n, other_referral=ref2["id"],
+            other_name="Orxan Vəliyev-" + n)
+
+
+def test_waitlist_and_report(web_korpud, journey):
+    """A housing referral joins the waitlist from the client page; the
+    supervisor's report shows the day's referrals and downloads as CSV."""
+    housing = make_provider(web_korpud, web_korpud.orgs["housing"], area="housing",
+                            name=unique("Mənzil"), hours=[daily("08:00", "20:00")])
+    c = make_client(web_korpud)
+    give_consent(web_korpud, c, "housing")
+    ref = make_referral(web_korpud, c, housing, reason="Family of four in a shelter")
+    journey("waitlist", client=c["id"], referral=ref["id"], provider_name=housing["name"])
 
 
 def test_language_switch(web_korpud, journey):

@@ -82,6 +82,19 @@ export default async function caseworker(page, ctx, expect) {
   expect.equal(res.status(), 200, 'the .ics download');
   expect.ok((await res.text()).includes('BEGIN:VCALENDAR'), 'the .ics is iCalendar');
 
+  // Move it to another free time.
+  const before = await appt.locator('td').first().innerText();
+  await appt.getByRole('link', { name: 'Reschedule', exact: true }).click();
+  await expect.visible(page.getByRole('heading', { name: 'Move the appointment', exact: true }), 'the week to move it in');
+  const other = page.getByRole('button', { name: /\(1 free\)$/ }).nth(1);
+  const otherName = await (await expect.visible(other, 'another free time')).getAttribute('aria-label');
+  await other.click();
+  await page.getByRole('button', { name: 'Confirm the new time', exact: true }).click();
+  await expect.visible(page.getByText('The appointment is booked.'), 'the notice after moving');
+  const after = await page.getByRole('row').filter({ hasText: providerName }).locator('td').first().innerText();
+  expect.ok(after !== before && otherName.includes(after.split(' ').pop()),
+    `the appointment moved from ${before} to the time picked (${otherName}), shows ${after}`);
+
   // Cancel, with a reason.
   await appt.getByRole('button', { name: 'Cancel appointment', exact: true }).click();
   await page.getByLabel('Reason for cancelling').fill('The client moved to Ganja');

@@ -19,6 +19,22 @@ export default async function provider(page, ctx, expect) {
   await page.getByLabel('Show').selectOption('accepted');
   await expect.text(page.getByRole('listitem').filter({ hasText: who }), 'Accepted', 'the referral among the accepted');
 
+  // A second referral is declined, and only with a reason.
+  const other = ctx.ids.other_name;
+  await page.getByLabel('Show').selectOption('sent');
+  await page.getByRole('button', { name: `Decline referral of ${other}`, exact: true }).click();
+  const reason = page.getByLabel('Reason for declining');
+  await page.getByRole('button', { name: 'Confirm decline', exact: true }).click();
+  await expect.poll(async () => (await reason.getAttribute('aria-invalid')) === 'true', 'an empty reason refused');
+  await expect.visible(page.getByText('Please give the reason; the caseworker will see it.'), 'the reason asked for');
+  await reason.fill('No dentist until January');
+  await page.getByRole('button', { name: 'Confirm decline', exact: true }).click();
+  await expect.hidden(page.getByRole('button', { name: `Decline referral of ${other}`, exact: true }), 'the declined referral leaves the inbox');
+  await page.getByLabel('Show').selectOption('declined');
+  await expect.text(page.getByRole('listitem').filter({ hasText: other }), 'Declined', 'the referral, declined');
+  const declined = await apiAs(ctx, ctx.staff.caseworker, 'GET', `/referrals/${ctx.ids.other_referral}`);
+  expect.equal(declined.history[declined.history.length - 1].note, 'No dentist until January', 'the reason, kept for the caseworker');
+
   // The caseworker books the first free time (through the API).
   const from = new Date().toISOString().slice(0, 10);
   const to = new Date(Date.now() + 6 * 86400000).toISOString().slice(0, 10);

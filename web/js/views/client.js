@@ -154,7 +154,7 @@ function appointmentRow(a, providers, canWrite, ctx) {
 function cancelForm(cell, a, ctx) {
   if (cell.querySelector('form')) return;
   const reason = field({ name: 'reason', label: t('appointment.cancel_reason'), required: true });
-  const form = h('form', { class: 'inline' }, reason,
+  const form = h('form', { class: 'inline', novalidate: true }, reason,
     h('button', { type: 'submit', class: 'danger small' }, t('appointment.cancel_confirm')));
   form.addEventListener('submit', async ev => {
     ev.preventDefault();

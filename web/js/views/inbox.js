@@ -72,7 +72,8 @@ function declineForm(where, move, ctx) {
   if (where.querySelector('form')) return;
   const reason = field({ name: 'note', label: t('inbox.decline_reason'), kind: 'textarea', required: true,
     attrs: { rows: 2, dir: 'auto' } });
-  const form = h('form', { class: 'inline' }, reason, h('button', { type: 'submit', class: 'danger small' }, t('inbox.decline_confirm')));
+  const form = h('form', { class: 'inline', novalidate: true }, reason,
+    h('button', { type: 'submit', class: 'danger small' }, t('inbox.decline_confirm')));
   form.addEventListener('submit', async ev => {
     ev.preventDefault();
     const note = reason.control.value.trim();
