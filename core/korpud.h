@@ -461,6 +461,11 @@ void waitlist_offer(struct server *srv, const char *provider_id);
 double waitlist_key(long long points, long long per_day, int64_t created_ms);
 long long waitlist_score_now(const json_t *entry);
 int64_t offer_hold_ms(struct server *srv, const char *area);
+int waitlist_referral_open(const struct doc *docs, size_t n);
+struct tx *waitlist_withdraw_tx(const json_t *provider, const struct doc *entry,
+    const struct doc *ref, const char *queue);
+int waitlist_entry_fetch(struct server *srv, const char *region, const char *id, fetch_cb cb,
+    void *arg);
 
 /* seat-waitlist.c: a school's waitlists, one per grade and school year. */
 int seat_provider(struct server *srv, const json_t *provider);

@@ -234,8 +234,9 @@ offered(const struct tx_result *res, void *arg)
 
 	if (res->status == TX_OK) {
 		events_kick(o->srv);
-		log_info("waitlist: a school place was offered at provider %s",
-		    str(o->provider, "id"));
+		if (o->k_count >= 0)		/* not a withdrawal */
+			log_info("waitlist: a school place was offered at provider %s",
+			    str(o->provider, "id"));
 	}
 	/* Made, or the entry changed meanwhile: the next one. No place left
 	 * (the count's check failed) or Redis trouble: done for now. */
@@ -258,9 +259,17 @@ entry_read(struct doc *docs, size_t n, void *arg)
 	json_t *after;
 	int k;
 
-	(void)n;
 	if (e == NULL || strcmp(str(e, "status") ?: "", "waiting") != 0) {
 		offer_free(o);
+		return;
+	}
+	if (!waitlist_referral_open(docs, n)) {
+		char queue[128];
+		snprintf(queue, sizeof(queue), "seatwait:%s:%s:%lld", pid, o->year, o->grade);
+		o->k_count = -1;
+		if (tx_run(waitlist_withdraw_tx(o->provider, &docs[0], &docs[1], queue), o->srv,
+		    offered, o) < 0)
+			offer_free(o);
 		return;
 	}
 	snprintf(field, sizeof(field), "%s:%lld", o->year, o->grade);
@@ -294,15 +303,13 @@ static void
 first_waiting(redisReply *reply, void *arg)
 {
 	struct seat_offer *o = arg;
-	char key[160];
-	const char *keys[] = { key };
 
 	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) {
 		offer_free(o);
 		return;
 	}
-	key_region(key, sizeof(key), str(o->provider, "region"), "wait", reply->element[0]->str);
-	if (store_fetch(o->srv, keys, 1, entry_read, o) < 0)
+	if (waitlist_entry_fetch(o->srv, str(o->provider, "region"), reply->element[0]->str,
+	    entry_read, o) < 0)
 		offer_free(o);
 }
 

@@ -129,6 +129,16 @@ earliest_free(struct offer *o, struct slot *out)
 	return 0;
 }
 
+/* Made, withdrawn, or raced (the place or the entry changed): the next round. */
+static void
+look_again(struct offer *o)
+{
+	if (++o->round < OFFERS_PER_ROUND)
+		offer_next(o);
+	else
+		offer_free(o);
+}
+
 static void
 offered(const struct tx_result *res, void *arg)
 {
@@ -143,11 +153,126 @@ offered(const struct tx_result *res, void *arg)
 		offer_free(o);
 		return;
 	}
-	/* Made, or raced (the place or the entry changed): look again. */
-	if (++o->round < OFFERS_PER_ROUND)
-		offer_next(o);
+	look_again(o);
+}
+
+static void
+withdrawn(const struct tx_result *res, void *arg)
+{
+	struct offer *o = arg;
+
+	if (res->status == TX_OK)
+		events_kick(o->srv);
+	if (res->status == TX_OK || res->status == TX_CONFLICT)
+		look_again(o);
 	else
 		offer_free(o);
+}
+
+/*
+ * Is the entry's referral (docs[1], when the entry names one) still
+ * waiting for a place? A referral cancelled, declined or expired
+ * meanwhile leaves its entry behind: it is withdrawn when it comes
+ * first, not offered (here and in seat-waitlist.c).
+ */
+int
+waitlist_referral_open(const struct doc *docs, size_t n)
+{
+	const char *st;
+
+	if (n < 2)
+		return 1;		/* none named */
+	st = docs[1].doc ? str(docs[1].doc, "status") : NULL;
+	return st && (strcmp(st, "sent") == 0 || strcmp(st, "accepted") == 0);
+}
+
+/*
+ * The step that takes a waiting entry off its queue (queue: the key
+ * name after the region's tag) as "withdrawn", saying why. The caller
+ * runs it (tx_run).
+ */
+struct tx *
+waitlist_withdraw_tx(const json_t *provider, const struct doc *entry, const struct doc *ref,
+    const char *queue)
+{
+	const char *pid = str(provider, "id");
+	char tag[48], now[40], note[64];
+	struct tx *t;
+	json_t *after;
+	int k;
+
+	time_format_ms(wall_ms(), now, sizeof(now));
+	snprintf(note, sizeof(note), "the referral is %s",
+	    ref->doc ? str(ref->doc, "status") ?: "gone" : "gone");
+	after = json_deep_copy(entry->doc);
+	json_object_set_new(after, "status", json_string("withdrawn"));
+	json_array_append_new(json_object_get(after, "history"), json_pack("{s:s, s:s, s:s, s:s}",
+	    "status", "withdrawn", "at", now, "actor", "korpu", "note", note));
+	snprintf(tag, sizeof(tag), "r:%s", str(provider, "region"));
+	t = tx_new(tag);
+	k = tx_key(t, "wait:%s", str(entry->doc, "id"));
+	tx_rev(t, k, entry->rev);
+	tx_doc(t, k, after);
+	tx_zrem(t, tx_key(t, "%s", queue), str(entry->doc, "id"));
+	tx_del(t, tx_key(t, "waitentry:%s:%s", pid, str(entry->doc, "client_id")));
+	tx_event(t, "waitlist.withdrawn", str(entry->doc, "id"), str(provider, "area"), pid);
+	json_decref(after);
+	return t;
+}
+
+struct entry_fetch {
+	struct server *srv;
+	char region[64];
+	fetch_cb cb;
+	void *arg;
+};
+
+/* The entry read: now again, with the referral it names (another
+ * region's, maybe: read only; the steps write the provider's keys). */
+static void
+entry_fetched(struct doc *docs, size_t n, void *arg)
+{
+	struct entry_fetch *f = arg;
+	const char *ref = docs && n && docs[0].doc ? str(docs[0].doc, "referral_id") : NULL;
+	char kw[160], kr[160];
+	const char *keys[] = { kw, kr };
+
+	if (ref == NULL || !id_valid(ref, 1) || !conf_region_known(f->srv->conf, id_region(ref))) {
+		f->cb(docs, n, f->arg);
+		free(f);
+		return;
+	}
+	key_region(kw, sizeof(kw), f->region, "wait", str(docs[0].doc, "id"));
+	key_region(kr, sizeof(kr), id_region(ref), "referral", ref);
+	if (store_fetch(f->srv, keys, 2, f->cb, f->arg) < 0)
+		f->cb(NULL, 0, f->arg);
+	free(f);
+}
+
+/* Reads a waitlist entry, and the referral it names: cb gets docs[0] the
+ * entry and, when it names one, docs[1] the referral (n 2). */
+int
+waitlist_entry_fetch(struct server *srv, const char *region, const char *id, fetch_cb cb,
+    void *arg)
+{
+	struct entry_fetch *f = calloc(1, sizeof(*f));
+	char key[160];
+	const char *keys[] = { key };
+
+	if (f == NULL || strlen(region) >= sizeof(f->region)) {
+		free(f);
+		return -1;
+	}
+	f->srv = srv;
+	snprintf(f->region, sizeof(f->region), "%s", region);
+	f->cb = cb;
+	f->arg = arg;
+	key_region(key, sizeof(key), region, "wait", id);
+	if (store_fetch(srv, keys, 1, entry_fetched, f) < 0) {
+		free(f);
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -163,9 +288,20 @@ entry_read(struct doc *docs, size_t n, void *arg)
 	json_t *after;
 	int k, kt;
 
-	(void)n;
 	if (docs == NULL || docs[0].doc == NULL ||
-	    strcmp(str(docs[0].doc, "status") ?: "", "waiting") != 0 || !earliest_free(o, &s)) {
+	    strcmp(str(docs[0].doc, "status") ?: "", "waiting") != 0) {
+		offer_free(o);
+		return;
+	}
+	if (!waitlist_referral_open(docs, n)) {
+		char queue[128];
+		snprintf(queue, sizeof(queue), "waitlist:%s", pid);
+		if (tx_run(waitlist_withdraw_tx(o->provider, &docs[0], &docs[1], queue), o->srv,
+		    withdrawn, o) < 0)
+			offer_free(o);
+		return;
+	}
+	if (!earliest_free(o, &s)) {
 		offer_free(o);
 		return;
 	}
@@ -200,19 +336,18 @@ entry_read(struct doc *docs, size_t n, void *arg)
 		offer_free(o);
 }
 
+/* The first waiting entry's id: read it, and the referral it names. */
 static void
 first_waiting(redisReply *reply, void *arg)
 {
 	struct offer *o = arg;
-	char key[160];
-	const char *keys[] = { key };
 
 	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) {
 		offer_free(o);
 		return;
 	}
-	key_region(key, sizeof(key), str(o->provider, "region"), "wait", reply->element[0]->str);
-	if (store_fetch(o->srv, keys, 1, entry_read, o) < 0)
+	if (waitlist_entry_fetch(o->srv, str(o->provider, "region"), reply->element[0]->str,
+	    entry_read, o) < 0)
 		offer_free(o);
 }
 

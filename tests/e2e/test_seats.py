@@ -405,6 +405,24 @@ def test_a_declined_or_lapsed_offer_passes_the_place_on(case_korpud):
                           token=k.staff.caseworker), 409)
 
 
+def test_a_waiting_referral_cancelled_is_withdrawn_and_the_place_passes_on(case_korpud):
+    k = case_korpud
+    p = staffed_school(k)
+    first = take(k, p, pupil(k)).body
+    _, ref_b, b = waiting_pupil(k, p)
+    _, _, c = waiting_pupil(k, p)
+    r = k.post("/api/v1/referrals/%s/transition" % ref_b["id"],
+               json_body={"to": "cancelled", "note": "the family moved"}, token=k.staff.caseworker)
+    assert r.status == 200, r.body
+    release(k, first)
+    wait_status_becomes(k, c, "offered")
+    gone = wait_entry(k, b)
+    assert gone["status"] == "withdrawn", gone
+    assert gone["history"][-1]["note"] == "the referral is cancelled"
+    assert counts(k, p)[(YEAR, 5)] == (1, 1, 0)     # one place, held for c alone
+    assert event_count(k, "waitlist.withdrawn", b["id"]) == 1
+
+
 def test_each_grade_and_year_has_its_own_waitlist(case_korpud):
     k = case_korpud
     p = staffed_school(k)

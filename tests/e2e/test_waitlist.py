@@ -212,6 +212,54 @@ def test_a_cancelled_booking_goes_to_the_waitlist(case_korpud):
     assert e["offer"]["start"] == slot
 
 
+def test_an_entry_whose_referral_closed_is_withdrawn_not_offered(case_korpud):
+    """A referral cancelled while its entry waits: when a place frees, that
+    entry is taken off the queue as withdrawn (with why, and an event),
+    and the place goes to the next entry instead."""
+    k = case_korpud
+    p = one_slot_provider(k, area="clinics")
+    d = days_from_today(5)
+    slot = k.get("/api/v1/providers/%s/slots?from=%s&to=%s" % (p["id"], d, d),
+                 token=k.staff.caseworker).body[0]["start"]
+    r = k.post("/api/v1/appointments", json_body={"provider_id": p["id"],
+                                                  "client_id": client_for(k, "clinics")["id"],
+                                                  "start": slot},
+               token=k.staff.caseworker)
+    assert r.status == 201, r.body
+    booking = r.body["id"]
+
+    def join_referred(priority):
+        c = client_for(k, "clinics")
+        ref = make_referral(k, c, p)
+        r = k.post(WAITLIST, json_body={"provider_id": p["id"], "client_id": c["id"],
+                                        "referral_id": ref["id"], "priority": priority},
+                   token=k.staff.caseworker)
+        assert r.status == 201, r.body
+        return r.body
+
+    stale = join_referred(50)            # first in the queue
+    second = join_referred(10)
+    time.sleep(0.3)
+    assert entry(k, stale)["status"] == "waiting" and entry(k, second)["status"] == "waiting"
+    r = k.post("/api/v1/referrals/%s/transition" % stale["referral_id"],
+               json_body={"to": "cancelled", "note": "moved away"}, token=k.staff.caseworker)
+    assert r.status == 200, r.body
+    r = k.post("/api/v1/appointments/%s/cancel" % booking, json_body={"reason": "ill"},
+               token=k.staff.caseworker)
+    assert r.status == 200
+    e = status_becomes(k, second, "offered")
+    assert e["offer"]["start"] == slot
+    gone = entry(k, stale)
+    assert gone["status"] == "withdrawn"
+    assert gone["history"][-1]["note"] == "the referral is cancelled"
+    assert stale["id"] in wait_for(lambda: events_of(k, "clinics", "waitlist.withdrawn"), 5.0,
+                                   what="the waitlist.withdrawn event")
+    # The entry is final: the client may join again.
+    r = k.post(WAITLIST, json_body={"provider_id": p["id"], "client_id": stale["client_id"],
+                                    "priority": 0}, token=k.staff.caseworker)
+    assert r.status == 201, r.body
+
+
 def test_joining_twice_is_a_conflict_and_bad_joins_are_refused(case_korpud):
     k = case_korpud
     p = one_slot_provider(k)
