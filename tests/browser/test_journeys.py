@@ -4,7 +4,8 @@ their fields, the 503 state, markup in names, and accessibility."""
 import os
 import signal
 
-from casework import daily, give_consent, make_client, make_provider, make_referral, unique
+from casework import (daily, days_from_today, give_consent, make_client, make_provider,
+                      make_referral, unique)
 
 
 def clinic(k, **kw):
@@ -78,3 +79,25 @@ def test_markup_in_names_is_text(web_korpud, journey):
 def test_access(web_korpud, journey):
     c = client_with_consent(web_korpud)
     journey("access", client=c["id"])
+
+
+def test_a_whole_course_is_booked(web_korpud, journey):
+    k = web_korpud
+    org = k.orgs["clinic"]
+    r = k.request("PUT", "/api/v1/organizations/%s/agreement" % org["id"],
+                  json_body={"valid_from": days_from_today(-30), "valid_to": days_from_today(365),
+                             "areas": ["clinics", "integration"]}, token=k.staff.admin)
+    assert r.status == 200, r.body
+    title = "Azərbaycan dili A1, axşam"
+    p = make_provider(k, org, area="integration", name=unique("Kurs"), capacity=3,
+                      slot_minutes=90, hours=[daily("18:00", "21:00")],
+                      courses=[{"id": "a1-evening", "title": title,
+                                "first": days_from_today(3) + "T18:00",
+                                "rrule": "FREQ=DAILY;INTERVAL=2;COUNT=5"}])
+    c = make_client(k)
+    give_consent(k, c, "integration")
+    ref = make_referral(k, c, p)
+    r = k.post("/api/v1/referrals/%s/transition" % ref["id"], json_body={"to": "accepted"},
+               token=k.staff.clinic)
+    assert r.status == 200, r.body
+    journey("course", client=c["id"], provider_name=p["name"], course_title=title, sessions=5)

@@ -100,4 +100,7 @@ export default async function caseworker(page, ctx, expect) {
   await page.getByLabel('Reason for cancelling').fill('The client moved to Ganja');
   await page.getByRole('button', { name: 'Confirm cancellation', exact: true }).click();
   await expect.text(page.getByRole('row').filter({ hasText: providerName }), 'Cancelled', 'the appointment, cancelled');
+  // The referral can be booked again.
+  await expect.visible(referral.getByRole('link', { name: 'Book an appointment', exact: true }),
+    'booking again after the cancellation');
 }

@@ -80,11 +80,13 @@ export default async function book(view, ctx) {
     form.querySelector('button[type=submit]').focus();
   }
 
+  const courses = tg.appointment ? [] : provider.courses || [];
   const title = tg.appointment ? t('book.title_move') : t('book.title');
   add(view, h('h1', {}, title),
     h('p', {}, name(client), ' · ', areaTitle(provider.area), ' · ', provider.name, ' · ',
       h('span', { class: 'muted' }, t('book.times_in', { tz }))),
     tg.appointment ? h('p', {}, t('book.current', { when: fmtTime(tg.appointment.start, tz) })) : null,
+    courses.length ? courseList(courses, tg, provider, client, ctx) : null,
     h('nav', { class: 'week-nav', 'aria-label': t('book.weeks') },
       h('a', { class: 'button small', href: `#${here}?week=${addDays(week, -7)}` }, t('book.prev')),
       h('span', {}, t('book.week_of', { date: fmtDate(week) })),
@@ -92,6 +94,32 @@ export default async function book(view, ctx) {
     h('div', { class: 'week' }, days),
     slots.length ? null : waitlistOffer(tg, provider, client, ctx),
     confirm);
+}
+
+// A session provider's courses: a client joins every session of one at
+// once (the area's rule), or none.
+function courseList(courses, tg, provider, client, ctx) {
+  return h('section', { class: 'card', 'aria-labelledby': 'sec-courses' },
+    h('h2', { id: 'sec-courses' }, t('book.courses')),
+    h('ul', { class: 'items' }, courses.map(c => {
+      const out = h('li', { class: 'item' }, h('strong', { dir: 'auto' }, c.title), ' · ',
+        t('book.course_first', { when: fmtDate(c.first.slice(0, 10), { dateStyle: 'full', timeZone: 'UTC' }),
+          time: c.first.slice(11, 16) }));
+      const button = h('button', { type: 'button', class: 'primary small',
+        'aria-label': t('book.enrol_in', { course: c.title }), onclick: async () => {
+          button.disabled = true;
+          try {
+            await post('/appointments/course', { provider_id: provider.id, client_id: client.id,
+              course_id: c.id, referral_id: tg.referral.id });
+            ctx.go(`/clients/${encodeURIComponent(client.id)}?notice=book.enrolled`);
+          } catch (err) {
+            button.disabled = false;
+            out.append(h('p', { class: 'error', role: 'alert' }, messageOf(err), ' ', err.message));
+          }
+        } }, t('book.enrol'));
+      out.append(' ', button);
+      return out;
+    })));
 }
 
 function waitlistOffer(tg, provider, client, ctx) {

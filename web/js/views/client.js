@@ -99,7 +99,8 @@ function referralSection(items, providers, areas, canWrite, ctx) {
 function referralActions(r, model, ctx) {
   const out = h('div', { class: 'actions' });
   const enc = encodeURIComponent(r.id);
-  if (r.status === 'accepted' && (model === 'slot' || model === 'session'))
+  // A scheduled referral books again: a follow-up, or after a cancellation.
+  if ((r.status === 'accepted' || r.status === 'scheduled') && (model === 'slot' || model === 'session'))
     out.append(h('a', { class: 'button primary small', href: '#/book/' + enc }, t('referral.book')));
   if (OPEN.includes(r.status) && model === 'waitlist') {
     out.append(h('button', { type: 'button', class: 'small', onclick: async ev => {
