@@ -9,6 +9,8 @@
 
 #include <korpu/plugin.h>
 
+#include "rules.h"
+
 static const char *const shelter_types[] = {
 	"collective_centre", "host_family", "rented", "temporary_shelter", "homeless", "other", NULL
 };
@@ -72,23 +74,6 @@ housing_reconfigure(void *state)
 	housing_read_settings(state);
 }
 
-/* Entries of a comma-separated list ("disability, single_parent"). */
-static int
-count_items(const char *list)
-{
-	int n = 0, in_item = 0;
-
-	for (; list && *list; list++) {
-		if (*list == ',') {
-			in_item = 0;
-		} else if (*list != ' ' && !in_item) {
-			in_item = 1;
-			n++;
-		}
-	}
-	return n;
-}
-
 /*
  * The priority score: weight_household_size a person, weight_vulnerability
  * a vulnerability recorded on the referral, and weight_days_waiting a day
@@ -101,10 +86,10 @@ housing_waitlist_priority(void *state, const struct korpu_referral *ref,
 {
 	struct housing *h = state;
 	long long size = 0;
-	int vuln = count_items(h->host->referral_string(ref, "fields.vulnerabilities"));
+	int vuln = list_count(h->host->referral_string(ref, "fields.vulnerabilities"));
 
 	h->host->referral_integer(ref, "fields.household_size", &size);
-	out->points = h->w_size * size + h->w_vulnerability * vuln;
+	out->points = housing_points(size, vuln, h->w_size, h->w_vulnerability);
 	out->points_per_day = h->w_days;
 	snprintf(out->explain, sizeof(out->explain),
 	    "household of %lld: %lld; %d vulnerabilit%s: %lld; %lld a day waited",

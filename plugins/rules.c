@@ -92,3 +92,26 @@ urgency_escalated(const char *urgency, long long window_hours, long long referre
 		return 0;		/* never, or the window is still open */
 	return booked < 0 || booked >= end;
 }
+
+int
+list_count(const char *list)
+{
+	int n = 0, in_item = 0;
+
+	for (; list && *list; list++) {
+		if (*list == ',') {
+			in_item = 0;
+		} else if (*list != ' ' && !in_item) {
+			in_item = 1;
+			n++;
+		}
+	}
+	return n;
+}
+
+long long
+housing_points(long long household_size, int vulnerabilities, long long w_size,
+    long long w_vulnerability)
+{
+	return w_size * household_size + w_vulnerability * vulnerabilities;
+}

@@ -42,4 +42,13 @@ long long urgency_escalate_after(const char *urgency, long long window_hours);
 int urgency_escalated(const char *urgency, long long window_hours, long long referred,
     long long booked, long long now);
 
+/* Entries of a comma-separated list ("disability, single_parent"). */
+int list_count(const char *list);
+
+/* Housing: a household's points before the days it waits, from the
+ * weights per person and per vulnerability (korpud adds
+ * weight_days_waiting a day as time passes). */
+long long housing_points(long long household_size, int vulnerabilities, long long w_size,
+    long long w_vulnerability);
+
 #endif

@@ -1,7 +1,7 @@
 /*
  * test-plugin-rules.c - the area plugins' rules, table by table: ages at
  * the cut-off boundaries, the school year a referral is for, grade
- * placement, the clinics' urgency window.
+ * placement, the clinics' urgency window, the housing priority score.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -157,6 +157,53 @@ an_urgent_referral_not_booked_in_its_window_is_escalated(void **state)
 	}
 }
 
+static void
+lists_count_their_entries(void **state)
+{
+	static const struct { const char *list; int n; } cases[] = {
+		{ NULL, 0 }, { "", 0 }, { " ", 0 }, { ",", 0 }, { "disability", 1 },
+		{ "disability, single_parent", 2 }, { "a,,b", 2 }, { " a , b , c ", 3 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (list_count(cases[i].list) != cases[i].n)
+			fail_msg("list_count(%s) = %d, want %d", cases[i].list ? cases[i].list : "NULL",
+			    list_count(cases[i].list), cases[i].n);
+}
+
+/*
+ * With the shipped weights (10 a person, 25 a vulnerability, 1 a day),
+ * households rank by points, and days waited close the gap: korpud's
+ * score now is points + weight_days_waiting * days.
+ */
+static void
+housing_scores_rank_households(void **state)
+{
+	static const struct { const char *who; long long size; const char *vulns; long long days; }
+	    ranked[] = {	/* highest score first */
+		{ "six, one vulnerability, new", 6, "disability", 0 },		/* 85 */
+		{ "three, two vulnerabilities, new", 3, "disability, single_parent", 0 },	/* 80 */
+		{ "two, none, 45 days", 2, "", 45 },				/* 65 */
+		{ "four, none, new", 4, NULL, 0 },				/* 40 */
+		{ "one, none, 20 days", 1, "", 20 },				/* 30 */
+		{ "one, none, new", 1, "", 0 },					/* 10 */
+	};
+	long long prev = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ranked) / sizeof(ranked[0]); i++) {
+		long long now = housing_points(ranked[i].size, list_count(ranked[i].vulns), 10, 25) +
+		    1 * ranked[i].days;
+		if (i > 0 && now >= prev)
+			fail_msg("%s scores %lld, not below the one before (%lld)", ranked[i].who, now, prev);
+		prev = now;
+	}
+	assert_int_equal(housing_points(3, 2, 10, 25), 80);
+	assert_int_equal(housing_points(3, 2, 0, 0), 0);		/* weights set to 0 */
+	assert_int_equal(housing_points(0, 0, 10, 25), 0);
+}
+
 int
 main(void)
 {
@@ -166,6 +213,8 @@ main(void)
 		cmocka_unit_test(grades_follow_the_last_completed_within_the_age),
 		cmocka_unit_test(only_urgent_referrals_have_a_window),
 		cmocka_unit_test(an_urgent_referral_not_booked_in_its_window_is_escalated),
+		cmocka_unit_test(lists_count_their_entries),
+		cmocka_unit_test(housing_scores_rank_households),
 	};
 
 	return cmocka_run_group_tests_name("plugin-rules", tests, NULL, NULL);

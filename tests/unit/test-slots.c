@@ -1,6 +1,7 @@
 /*
  * test-slots.c - slots_of_day() and friends: weekly rules in the
- * provider's zone, across daylight-saving changes, closures.
+ * provider's zone, across daylight-saving changes, closures; a course's
+ * sessions from its recurrence rule (booked whole, or not at all).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -158,6 +159,54 @@ local_formats(void **state)
 	assert_int_equal(time_format_local(ms, "Nowhere/Else", buf, sizeof(buf)), -1);
 }
 
+/* A course expands to every session of its rule, each one of the
+ * provider's slots, in the provider's zone; a rule that strays from the
+ * hours, never ends or runs past the limit is refused as a whole. */
+static void
+courses_expand_whole_or_not_at_all(void **state)
+{
+	static const struct {
+		const char *first, *rrule;
+		int n;				/* sessions, or -1: refused */
+		const char *first_utc, *last_utc;
+	} cases[] = {
+		{ "2027-01-12T18:00", "FREQ=DAILY;INTERVAL=2;COUNT=5", 5,
+		  "2027-01-12T14:00:00.000Z", "2027-01-20T14:00:00.000Z" },
+		{ "2027-01-12T18:00", "FREQ=WEEKLY;BYDAY=TU,TH;COUNT=4", 4,
+		  "2027-01-12T14:00:00.000Z", "2027-01-21T14:00:00.000Z" },
+		{ "2027-01-12T19:30", "FREQ=WEEKLY;UNTIL=20270126T235959Z", 3,
+		  "2027-01-12T15:30:00.000Z", "2027-01-26T15:30:00.000Z" },
+		{ "2027-01-12T18:30", "FREQ=DAILY;COUNT=2", -1, NULL, NULL },	/* not a slot */
+		{ "2027-01-12T18:00", "FREQ=DAILY", -1, NULL, NULL },		/* never ends */
+		{ "2027-01-12T18:00", "FREQ=HOURLY;COUNT=3", -1, NULL, NULL },
+		{ "2027-01-12T18:00", "FREQ=DAILY;COUNT=500", -1, NULL, NULL },	/* too many */
+		{ "2027-01-12", "FREQ=DAILY;COUNT=2", -1, NULL, NULL },
+	};
+	json_t *p = provider("Asia/Baku", 90, "18:00", "21:00");
+	struct slot s[256];
+	char err[160], got[40];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *c = json_pack("{s:s, s:s, s:s, s:s}", "id", "c", "title", "A1",
+		    "first", cases[i].first, "rrule", cases[i].rrule);
+		int n = course_sessions(p, c, s, 256, err, sizeof(err));
+
+		json_decref(c);
+		if (n != cases[i].n)
+			fail_msg("%s %s: %d sessions (%s), want %d", cases[i].first, cases[i].rrule, n,
+			    n < 0 ? err : "", cases[i].n);
+		if (n <= 0)
+			continue;
+		utc(s[0].start_ms, got, sizeof(got));
+		assert_string_equal(got, cases[i].first_utc);
+		utc(s[n - 1].start_ms, got, sizeof(got));
+		assert_string_equal(got, cases[i].last_utc);
+		assert_int_equal(s[0].end_ms - s[0].start_ms, 90 * 60000);
+	}
+	json_decref(p);
+}
+
 int
 main(void)
 {
@@ -169,6 +218,7 @@ main(void)
 		cmocka_unit_test(a_slot_must_fit_before_closing),
 		cmocka_unit_test(midnight_closing),
 		cmocka_unit_test(local_formats),
+		cmocka_unit_test(courses_expand_whole_or_not_at_all),
 	};
 
 	return cmocka_run_group_tests_name("slots", tests, NULL, NULL);
