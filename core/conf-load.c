@@ -190,6 +190,26 @@ check_regions(struct conf *c, struct errlist *errs)
 	}
 }
 
+/* Who may scrape /metrics: numeric addresses; loopback when not set (an
+ * empty list: nobody). */
+static void
+check_metrics(struct conf *c, struct errlist *errs)
+{
+	static const char *const loopback[] = { "127.0.0.1", "::1" };
+	char where[512];
+
+	for (size_t i = 0; i < c->metrics.allow.n; i++)
+		if (!addr_is_ip(c->metrics.allow.v[i]))
+			errlist_add(errs, where_of(c->cfg, "metrics.allow", where, sizeof(where)),
+			    "metrics.allow: \"%s\" is not a numeric IP address", c->metrics.allow.v[i]);
+	if (config_lookup(c->cfg, "metrics.allow") != NULL)
+		return;
+	c->metrics.allow.v = calloc(2, sizeof(char *));
+	for (size_t i = 0; c->metrics.allow.v && i < 2; i++)
+		if ((c->metrics.allow.v[c->metrics.allow.n] = strdup(loopback[i])) != NULL)
+			c->metrics.allow.n++;
+}
+
 int
 conf_region_known(const struct conf *c, const char *region)
 {
@@ -414,6 +434,7 @@ conf_load(const char *path, struct errlist *errs)
 	check_listen(c, errs);
 	check_proxies(c, errs);
 	check_regions(c, errs);
+	check_metrics(c, errs);
 	check_reminders(c, errs);
 	check_redis(c, confdir, errs);
 	check_ldap(c, confdir, errs);
@@ -465,6 +486,7 @@ conf_free(struct conf *c)
 	strlist_free(&c->listen);
 	strlist_free(&c->limits.trusted_proxies);
 	strlist_free(&c->regions);
+	strlist_free(&c->metrics.allow);
 	strlist_free(&c->appointments.reminders);
 	free(c->log.level);
 	free(c->log.target);

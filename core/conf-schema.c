@@ -89,6 +89,11 @@ static const struct conf_key web_keys[] = {
 	END
 };
 
+static const struct conf_key metrics_keys[] = {
+	LIST("allow", metrics.allow, 0, 64, NULL),
+	END
+};
+
 static const struct conf_key audit_keys[] = {
 	STR("file", audit.file, CK_NOEMPTY, NULL, "audit.jsonl"),
 	END
@@ -125,6 +130,7 @@ const struct conf_key conf_root_keys[] = {
 	GROUP("sessions", 0, session_keys),
 	GROUP("web", CK_REQUIRED, web_keys),
 	GROUP("audit", 0, audit_keys),
+	GROUP("metrics", 0, metrics_keys),
 	GROUP("plugins", CK_REQUIRED, plugin_keys),
 	END
 };

@@ -151,6 +151,7 @@ request_finish(struct request *r, int status, size_t bytes)
 	text_printable(path, shown, sizeof(shown));
 	log_msg(LOG_INFO, r->id, "%s \"%s %s\" %d %zu %.1fms", r->peer, method_name(r->method),
 	    shown, status, bytes, (double)(now_us() - r->started_us) / 1000.0);
+	metrics_request(r->match.route, r->web, status, now_us() - r->started_us);
 	request_free(r);
 }
 

@@ -416,3 +416,9 @@ http_server_free(struct http_server *h)
 		event_free(h->fixup_ev);
 	free(h);
 }
+
+unsigned
+http_server_connections(const struct http_server *h)
+{
+	return h ? h->connections : 0;
+}

@@ -167,6 +167,9 @@ struct conf {
 		char *file;
 	} audit;
 	struct {
+		struct strlist allow;	/* may scrape /metrics; loopback when not set */
+	} metrics;
+	struct {
 		char *dir;
 		char *conf_dir;
 		struct strlist enabled;
@@ -625,6 +628,19 @@ int router_percent_decode(const char *in, size_t len, char *out, size_t outlen);
 extern const struct route routes[];
 extern const size_t routes_count;
 
+/* metrics.c: GET /metrics, and the counters korpud keeps for it. */
+struct route;
+int metrics_init(void);
+void metrics_free(void);
+void metrics_request(const struct route *route, int web, int status, int64_t took_us);
+void metrics_redis_timeout(void);
+void metrics_redis_connected(void);
+void metrics_reload(int ok);
+char *metrics_render(struct server *srv, size_t *len);
+void api_metrics(struct request *r);
+unsigned http_server_connections(const struct http_server *h);
+unsigned redis_link_pending(const struct redis_link *l);
+
 /* http-body.c: a request body to a JSON object, or why not. */
 struct body_error {
 	int status;			/* 400, 413, 415 */
@@ -657,6 +673,7 @@ struct request {
 	struct evkeyvalq query;		/* http-query.c */
 	int query_parsed;
 	struct idem *idem;		/* idempotency.c: the Idempotency-Key in play */
+	int web;			/* a web client's file (metrics.c counts it so) */
 };
 struct request *request_new(struct server *srv, struct evhttp_request *req);
 size_t request_body_max(const struct request *r);

@@ -130,6 +130,7 @@ server_cleanup(struct server *srv)
 	plugins_stop(srv);
 	http_server_free(srv->http);
 	reload_free(srv->reload);
+	metrics_free();
 	plugins_close_all(&srv->plugins);
 	conf_free(srv->conf);
 	if (srv->base)
@@ -166,7 +167,7 @@ server_start(struct server *srv, int foreground, struct errlist *errs)
 	srv->redis = redis_link_new(srv->base, &c->redis);
 	srv->ldap = ldap_pool_new(srv->base, &c->ldap);
 	if (!srv->sig_hup || !srv->sig_term || !srv->sig_int || !srv->reload || !srv->redis ||
-	    !srv->ldap) {
+	    !srv->ldap || metrics_init() < 0) {
 		errlist_add(errs, "korpud", "out of memory");
 		return -1;
 	}

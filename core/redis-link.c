@@ -74,6 +74,12 @@ redis_link_new(struct event_base *base, const struct conf_redis *conf)
 	return l;
 }
 
+unsigned
+redis_link_pending(const struct redis_link *l)
+{
+	return l ? l->pending : 0;
+}
+
 int
 redis_link_ready(const struct redis_link *l)
 {
@@ -155,6 +161,7 @@ call_timed_out(evutil_socket_t fd, short what, void *arg)
 		}
 	}
 	c->answered = 1;
+	metrics_redis_timeout();
 	log_warn("redis: a command got no reply within %lld ms", l->command_timeout_ms);
 	c->cb(NULL, c->arg);
 	/* Nothing heard for a whole timeout: Redis is stalled (stopped,
@@ -253,6 +260,7 @@ redis_link_handshake_done(struct redis_link *l, int ok, const char *why)
 		return;
 	}
 	l->state = LINK_READY;
+	metrics_redis_connected();
 	l->backoff_ms = l->reconnect_min_ms;
 	snprintf(l->last_error, sizeof(l->last_error), "ready");
 	log_info("redis: connected and ready (%s%s%d, db %d)",

@@ -67,6 +67,7 @@ reload_finished(evutil_socket_t fd, short what, void *arg)
 	rl->running = 0;
 	job = ret;
 	if (job->conf == NULL) {
+		metrics_reload(0);
 		log_error("reload refused, the running configuration stays: %zu problem(s)",
 		    job->errs.n);
 		for (size_t i = 0; i < job->errs.n; i++)
@@ -74,6 +75,7 @@ reload_finished(evutil_socket_t fd, short what, void *arg)
 			    job->errs.v[i].message);
 	} else {
 		reload_apply(rl->srv, job->conf);
+		metrics_reload(1);
 	}
 	errlist_free(&job->errs);
 	free(job->path);

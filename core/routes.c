@@ -21,6 +21,7 @@ const struct route routes[] = {
 	/* method, path, handler, flags, who may call it */
 	{ EVHTTP_REQ_GET, "/health", api_health, PUBLIC, 0 },
 	{ EVHTTP_REQ_GET, "/ready", api_ready, PUBLIC, 0 },
+	{ EVHTTP_REQ_GET, "/metrics", api_metrics, PUBLIC, 0 },	/* metrics.allow decides */
 	{ EVHTTP_REQ_GET, "/api/v1/openapi.json", api_openapi, PUBLIC, 0 },
 	{ EVHTTP_REQ_POST, "/api/v1/login", api_login, PUBLIC | JSON, 0 },
 	{ EVHTTP_REQ_POST, "/api/v1/logout", api_logout, 0, ANY },

@@ -19,6 +19,7 @@ web_serve(struct request *r, const char *path)
 	struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
 	const char *inm;
 
+	r->web = 1;
 	if (f == NULL) {
 		reply_problem(r, 404, "no such resource");
 		return;

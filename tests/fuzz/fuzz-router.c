@@ -12,6 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* The handlers are never called here. */
 void api_health(struct request *r) { abort(); }
 void api_ready(struct request *r) { abort(); }
+void api_metrics(struct request *r) { abort(); }
 void api_openapi(struct request *r) { abort(); }
 void api_login(struct request *r) { abort(); }
 void api_logout(struct request *r) { abort(); }
