@@ -86,7 +86,7 @@ def test_a_whole_course_is_booked(web_korpud, journey):
     org = k.orgs["clinic"]
     r = k.request("PUT", "/api/v1/organizations/%s/agreement" % org["id"],
                   json_body={"valid_from": days_from_today(-30), "valid_to": days_from_today(365),
-                             "areas": ["clinics", "integration"]}, token=k.staff.admin)
+                             "areas": ["clinics", "integration", "schools"]}, token=k.staff.admin)
     assert r.status == 200, r.body
     title = "Azərbaycan dili A1, axşam"
     p = make_provider(k, org, area="integration", name=unique("Kurs"), capacity=3,
@@ -101,3 +101,33 @@ def test_a_whole_course_is_booked(web_korpud, journey):
                token=k.staff.clinic)
     assert r.status == 200, r.body
     journey("course", client=c["id"], provider_name=p["name"], course_title=title, sessions=5)
+
+
+def test_a_school_place_then_the_schools_waitlist(web_korpud, journey):
+    """Grade 5 of the school has one place: the first child takes it with
+    an intake appointment, the second child's referral waits for one."""
+    import datetime
+    k = web_korpud
+    org = k.orgs["clinic"]
+    r = k.request("PUT", "/api/v1/organizations/%s/agreement" % org["id"],
+                  json_body={"valid_from": days_from_today(-30), "valid_to": days_from_today(365),
+                             "areas": ["clinics", "integration", "schools"]}, token=k.staff.admin)
+    assert r.status == 200, r.body
+    p = make_provider(k, org, area="schools", name=unique("Məktəb"),
+                      hours=[daily("09:00", "12:00")],
+                      seats=[{"school_year": "2027/2028", "grade": 5, "places": 1}])
+    today = datetime.date.today()
+    cutoff = datetime.date(today.year if today <= datetime.date(today.year, 9, 1)
+                           else today.year + 1, 9, 1)
+    children = []
+    for _ in range(2):
+        c = make_client(k, birth_date=cutoff.replace(year=cutoff.year - 10).isoformat())
+        give_consent(k, c, "schools")
+        ref = make_referral(k, c, p, fields={"last_grade_completed": 4,
+                                             "instruction_language": "az",
+                                             "documents_available": True})
+        r = k.post("/api/v1/referrals/%s/transition" % ref["id"], json_body={"to": "accepted"},
+                   token=k.staff.clinic)
+        assert r.status == 200, r.body
+        children.append(c["id"])
+    journey("school", first=children[0], second=children[1], school_name=p["name"])

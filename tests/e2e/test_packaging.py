@@ -61,7 +61,7 @@ def test_shipped_redis_settings_are_durable(tmp_path):
 
 def test_demo_command_runs_and_cleans_up(tmp_path):
     """The README's demo command: starts Redis and korpud, prints the URL,
-    answers /ready, and on SIGINT stops both."""
+    answers /ready, serves the web client, and on SIGINT stops both."""
     if os.environ.get("KORPU_E2E_WRAPPER"):
         pytest.skip("the demo runs its own korpud, not under the wrapper")
     port = free_port()
@@ -77,6 +77,9 @@ def test_demo_command_runs_and_cleans_up(tmp_path):
         assert "http://127.0.0.1:%d/" % port in text, text
         r = http_request(port, "GET", "/ready")
         assert r.status == 200, r
+        assert "web client: http://127.0.0.1:%d/" % port in text, text
+        r = http_request(port, "GET", "/")
+        assert r.status == 200 and r.raw == (REPO / "web" / "index.html").read_bytes(), r
         assert "demo-seed: 5 new organizations" in text, text
         # the seeded directory: the clinic's staff see their own provider
         r = http_request(port, "POST", "/api/v1/login",

@@ -6,7 +6,7 @@ import { h, add, name } from '../dom.js';
 import { t, fmtDate, fmtTime } from '../i18n.js';
 import { get, post, qs } from '../api.js';
 import { field, submitting, messageOf } from '../form.js';
-import { areaTitle } from '../areas.js';
+import { areaTitle, loadAreas } from '../areas.js';
 
 function isoDate(d) {
   return d.toISOString().slice(0, 10);
@@ -34,8 +34,15 @@ async function target(ctx) {
 
 export default async function book(view, ctx) {
   const tg = await target(ctx);
-  const [provider, client] = await Promise.all([
-    get('/providers/' + encodeURIComponent(tg.providerId)), get('/clients/' + encodeURIComponent(tg.clientId))]);
+  const [provider, client, areas] = await Promise.all([
+    get('/providers/' + encodeURIComponent(tg.providerId)), get('/clients/' + encodeURIComponent(tg.clientId)),
+    loadAreas()]);
+  // A school (seat model): the time picked is the intake appointment of a
+  // school place, whose grade korpu works out from the referral.
+  const seat = !tg.appointment && areas.find(a => a.name === provider.area)?.booking_model === 'seat';
+  const years = [...new Set((provider.seats || []).map(s => s.school_year))].sort();
+  const year = field({ name: 'school_year', label: t('book.school_year'), kind: 'select', required: true,
+    value: years[0], options: years.map(y => ({ value: y, label: y })), hint: t('book.grade_hint') });
   const tz = provider.timezone;
   const week = /^\d{4}-\d{2}-\d{2}$/.test(ctx.query.get('week') || '') ? ctx.query.get('week') : today(tz);
   const slots = await get(`/providers/${encodeURIComponent(provider.id)}/slots` + qs({ from: week, to: addDays(week, 6) }));
@@ -62,26 +69,34 @@ export default async function book(view, ctx) {
   function choose(slot, dayName) {
     const form = h('form', { class: 'card' },
       h('p', {}, t('book.confirm_text', { day: dayName, time: slot.start.slice(11, 16), provider: provider.name })),
-      tg.appointment ? null : interp,
+      seat ? year : tg.appointment ? null : interp,
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' },
-        tg.appointment ? t('book.confirm_move') : t('book.confirm'))));
+        tg.appointment ? t('book.confirm_move') : seat ? t('book.confirm_seat') : t('book.confirm'))));
     form.addEventListener('submit', async ev => {
       ev.preventDefault();
-      const done = await submitting(form, () => {
+      let waiting = false;
+      const done = await submitting(form, async () => {
         if (tg.appointment)
           return post(`/appointments/${encodeURIComponent(tg.appointment.id)}/reschedule`, { start: slot.start });
+        if (seat) {
+          const res = await post('/seats', { provider_id: provider.id, client_id: client.id,
+            school_year: year.control.value, referral_id: tg.referral.id, intake_start: slot.start });
+          waiting = res.status === 'waiting';	// 202: no place left, on the school's waitlist
+          return res;
+        }
         const body = { provider_id: provider.id, client_id: client.id, start: slot.start, referral_id: tg.referral.id };
         if (interp.control.value) body.interpreter_language = interp.control.value;
         return post('/appointments', body);
       });
-      if (done) ctx.go(`/clients/${encodeURIComponent(client.id)}?notice=book.booked`);
+      if (done) ctx.go(`/clients/${encodeURIComponent(client.id)}?notice=` +
+        (waiting ? 'book.seat_waiting' : seat ? 'book.seat_taken' : 'book.booked'));
     });
     confirm.replaceChildren(form);
     form.querySelector('button[type=submit]').focus();
   }
 
   const courses = tg.appointment ? [] : provider.courses || [];
-  const title = tg.appointment ? t('book.title_move') : t('book.title');
+  const title = tg.appointment ? t('book.title_move') : seat ? t('book.title_seat') : t('book.title');
   add(view, h('h1', {}, title),
     h('p', {}, name(client), ' · ', areaTitle(provider.area), ' · ', provider.name, ' · ',
       h('span', { class: 'muted' }, t('book.times_in', { tz }))),

@@ -12,10 +12,12 @@ const OPEN = ['sent', 'accepted'];
 export default async function clientPage(view, ctx) {
   const id = ctx.params.id;
   const enc = encodeURIComponent(id);
-  const [client, referrals, appointments, areas] = await Promise.all([
+  const [client, referrals, appointments, seats, areas] = await Promise.all([
     get('/clients/' + enc), get('/referrals' + qs({ client_id: id, limit: 200 })),
-    get('/appointments' + qs({ client_id: id, limit: 200 })), loadAreas()]);
-  const providers = await providersById([...referrals.items, ...appointments.items].map(x => x.provider_id));
+    get('/appointments' + qs({ client_id: id, limit: 200 })), get('/seats' + qs({ client_id: id, limit: 200 })),
+    loadAreas()]);
+  const providers = await providersById([...referrals.items, ...appointments.items, ...seats.items]
+    .map(x => x.provider_id));
   const canWrite = ctx.user.roles.includes('caseworker');
 
   add(view, h('div', { class: 'title-row' }, h('h1', {}, name(client)),
@@ -28,7 +30,18 @@ export default async function clientPage(view, ctx) {
   }
   add(view, details(client), consentSection(client, areas, canWrite, ctx),
     referralSection(referrals.items, providers, areas, canWrite, ctx),
-    appointmentSection(appointments.items, providers, canWrite, ctx));
+    appointmentSection(appointments.items, providers, canWrite, ctx),
+    seats.items.length ? seatSection(seats.items, providers) : null);
+}
+
+function seatSection(items, providers) {
+  return h('section', { class: 'card', 'aria-labelledby': 'sec-seats' },
+    h('h2', { id: 'sec-seats' }, t('seat.title')),
+    h('table', {}, h('thead', {}, h('tr', {}, ['seat.school', 'seat.year', 'seat.grade', 'appointment.status']
+      .map(k => h('th', { scope: 'col' }, t(k))))),
+    h('tbody', {}, items.map(s => h('tr', {}, h('td', { dir: 'auto' }, providerName(providers, s.provider_id)),
+      h('td', {}, s.school_year), h('td', {}, String(s.grade)),
+      h('td', {}, h('span', { class: 'badge status-' + s.status }, statusLabel(s.status))))))));
 }
 
 function details(c) {
@@ -102,6 +115,8 @@ function referralActions(r, model, ctx) {
   // A scheduled referral books again: a follow-up, or after a cancellation.
   if ((r.status === 'accepted' || r.status === 'scheduled') && (model === 'slot' || model === 'session'))
     out.append(h('a', { class: 'button primary small', href: '#/book/' + enc }, t('referral.book')));
+  if (r.status === 'accepted' && model === 'seat')
+    out.append(h('a', { class: 'button primary small', href: '#/book/' + enc }, t('referral.seat')));
   if (OPEN.includes(r.status) && model === 'waitlist') {
     out.append(h('button', { type: 'button', class: 'small', onclick: async ev => {
       ev.target.disabled = true;
