@@ -1,7 +1,13 @@
 // form.js: labelled fields, and korpud's validation errors shown at the
 // field they name (a 422's errors[].field), with a summary for the rest.
 import { h, clear } from './dom.js';
-import { t } from './i18n.js';
+import { t, has } from './i18n.js';
+
+// korpud's validation messages are English; the frequent ones are said
+// in the interface language, the rest as korpud wrote them.
+function said(message) {
+  return has('server.' + message) ? t('server.' + message) : message;
+}
 
 let seq = 0;
 
@@ -70,12 +76,12 @@ export function showErrors(form, err) {
   for (const e of err.errors || []) {
     const control = findControl(form, e.field);
     if (!control) {
-      rest.push(e.field ? `${e.field}: ${e.message}` : e.message);
+      rest.push(e.field ? `${e.field}: ${said(e.message)}` : said(e.message));
       continue;
     }
     control.setAttribute('aria-invalid', 'true');
     const out = document.getElementById(control.id + '-err');
-    if (out) out.textContent = e.message;
+    if (out) out.textContent = said(e.message);
     first = first || control;
   }
   if (rest.length || !first) {

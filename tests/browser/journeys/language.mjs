@@ -19,6 +19,15 @@ export default async function language(page, ctx, expect) {
   expect.equal(await page.evaluate(() => document.documentElement.lang), 'az', 'the page\'s lang');
   await ctx.screenshot('clients-az.png');
 
+  // korpud's frequent validation messages are said in the language too.
+  await page.getByRole('link', { name: 'Müştərini qeydiyyata al', exact: true }).click();
+  await page.getByRole('button', { name: 'Qeydiyyata al', exact: true }).click();
+  const regNo = page.getByLabel('Qeydiyyat nömrəsi');
+  await expect.poll(async () => (await regNo.getAttribute('aria-invalid')) === 'true', 'the empty form refused');
+  const errId = (await regNo.getAttribute('aria-describedby')).split(' ').pop();
+  await expect.text(page.locator('#' + errId), 'mütləqdir', 'the message in Azerbaijani');
+  await page.getByRole('link', { name: 'Müştərilər', exact: true }).click();
+
   await page.reload();
   await heading(page, expect, 'Müştərilər', 'Azerbaijani again after a reload (the choice is remembered)');
 
