@@ -61,7 +61,6 @@ struct referral_create {
 	char region[40];
 	char provider_id[ID_MAX];
 	long long escalate_s;		/* the area's escalation time, or 0 */
-	struct korpu_route route;
 	json_t *candidates;		/* default routing: provider docs, least loaded first */
 	size_t candidate;
 	long route_offset;		/* default routing: where this batch starts */
@@ -544,7 +543,6 @@ clients_read(struct doc *docs, size_t n, void *arg)
 	struct referral_create *c = arg;
 	struct request *r = c->r;
 	const char *area = c->plugin->name;
-	int (*route)(void *, const struct korpu_referral *, struct korpu_route *);
 	struct errlist all = { 0 };
 	struct korpu_referral ref;
 	const json_t *fields;
@@ -595,10 +593,7 @@ clients_read(struct doc *docs, size_t n, void *arg)
 	    "fields", fields ? json_deep_copy(fields) : json_object(),
 	    "client", client_view(c->client, 1, area), "area", area,
 	    "priority", json_string_value(json_object_get(r->body, "priority")) ?: "routine");
-	route = PLUGIN_HOOK(c->plugin->desc, route);
-	c->route.done = plugin_routed;
-	c->route.arg = c;
-	if (route == NULL || route(c->plugin->state, &ref, &c->route) < 0)
+	if (route_ask(c->r->srv, c->plugin, &ref, plugin_routed, c) < 0)
 		route_default(c);
 	json_decref((json_t *)ref.doc);
 }

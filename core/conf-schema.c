@@ -115,6 +115,7 @@ static const struct conf_key appointment_keys[] = {
 static const struct conf_key referral_keys[] = {
 	INT("answer_deadline_hours", referrals.answer_deadline_hours, 1, 24 * 365, 72),
 	INT("idempotency_hours", referrals.idempotency_hours, 1, 24 * 7, 24),
+	INT("route_timeout_ms", referrals.route_timeout_ms, 50, 60000, 5000),
 	END
 };
 

@@ -152,6 +152,7 @@ struct conf {
 	struct {
 		long long answer_deadline_hours;	/* an area's file may override */
 		long long idempotency_hours;
+		long long route_timeout_ms;	/* a plugin's route hook, at most */
 	} referrals;
 	struct {
 		struct strlist reminders;	/* lead times: "24h", "2h", "30m" */

@@ -346,13 +346,95 @@ host_error_add(struct korpu_errors *errs, const char *field, const char *message
 	errlist_add((struct errlist *)errs, field, "%s", message ? message : "is not valid");
 }
 
+/* Routing decisions handed to plugins and not yet given back. */
+static struct korpu_route *outstanding;
+
+static void
+route_free(struct korpu_route *route)
+{
+	if (route->prev)
+		route->prev->next = route->next;
+	else if (outstanding == route)
+		outstanding = route->next;
+	if (route->next)
+		route->next->prev = route->prev;
+	if (route->deadline)
+		event_free(route->deadline);
+	free(route);
+}
+
 static void
 host_route_done(struct korpu_route *route, const char *provider_id)
 {
-	if (route == NULL || route->finished)
+	if (route == NULL || route->plugin_done)
 		return;
-	route->finished = 1;
-	route->done(route->arg, provider_id);
+	route->plugin_done = 1;
+	if (!route->answered) {
+		route->answered = 1;
+		route->done(route->arg, provider_id);
+	} else {
+		log_warn("plugin %s: route_done came after referrals.route_timeout_ms; "
+		    "the referral was routed by default", route->plugin);
+	}
+	if (!route->in_hook)
+		route_free(route);	/* else route_ask frees it */
+}
+
+/* The plugin took too long: route by default, keep the handle for the
+ * plugin's late route_done. */
+static void
+route_expired(evutil_socket_t fd, short what, void *arg)
+{
+	struct korpu_route *route = arg;
+
+	(void)fd;
+	(void)what;
+	if (route->answered)
+		return;
+	route->answered = 1;
+	log_warn("plugin %s: no route_done within referrals.route_timeout_ms; routing by default",
+	    route->plugin);
+	route->done(route->arg, NULL);
+}
+
+int
+route_ask(struct server *srv, const struct plugin *p, const struct korpu_referral *ref,
+    void (*done)(void *arg, const char *provider_id), void *arg)
+{
+	int (*hook)(void *, const struct korpu_referral *, struct korpu_route *) =
+	    PLUGIN_HOOK(p->desc, route);
+	struct korpu_route *route;
+	struct timeval tv;
+	int rc;
+
+	if (hook == NULL || (route = calloc(1, sizeof(*route))) == NULL)
+		return -1;
+	route->done = done;
+	route->arg = arg;
+	snprintf(route->plugin, sizeof(route->plugin), "%s", p->name);
+	route->deadline = evtimer_new(srv->base, route_expired, route);
+	if (route->deadline == NULL) {
+		free(route);
+		return -1;
+	}
+	route->next = outstanding;
+	if (outstanding)
+		outstanding->prev = route;
+	outstanding = route;
+	route->in_hook = 1;
+	rc = hook(p->state, ref, route);
+	route->in_hook = 0;
+	if (route->plugin_done || rc < 0) {
+		/* Answered during the hook, or declined (then nothing was
+		 * called: the caller routes by default). */
+		int answered = route->answered;
+		route_free(route);
+		return answered ? 0 : -1;
+	}
+	tv.tv_sec = (time_t)(srv->conf->referrals.route_timeout_ms / 1000);
+	tv.tv_usec = (suseconds_t)(srv->conf->referrals.route_timeout_ms % 1000) * 1000;
+	evtimer_add(route->deadline, &tv);
+	return 0;
 }
 
 const struct korpu_host plugin_host = {
@@ -424,6 +506,8 @@ plugins_stop(struct server *srv)
 		free(p->ctx);
 		p->ctx = NULL;
 	}
+	while (outstanding)		/* plugins that never answered */
+		route_free(outstanding);
 }
 
 /* Points each running plugin at its group in the new config and tells it. */

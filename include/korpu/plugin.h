@@ -301,7 +301,10 @@ struct korpu_plugin {
 	/* Chooses a provider for a referral made without one. Either call
 	 * host->route_done(route, ...) now or later (after Redis answers),
 	 * exactly once, and return 0; or return -1 to let korpud's default
-	 * routing decide (route is then untouched). Optional. */
+	 * routing decide (route is then untouched). korpud waits at most
+	 * referrals.route_timeout_ms, then routes by default; a later
+	 * route_done is ignored (route stays valid until it, or fini).
+	 * Optional. */
 	int (*route)(void *state, const struct korpu_referral *ref,
 	    struct korpu_route *route);
 
