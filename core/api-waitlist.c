@@ -11,8 +11,10 @@
  *
  * An entry: korpu:{r:REGION}:wait:ID; the queue of waiting entries,
  * korpu:{r:REGION}:waitlist:PROVIDER (sorted, waitlist_score); every
- * entry of a provider, korpu:{r:REGION}:waits:PROVIDER; a client waits
- * once per provider (korpu:{r:REGION}:waitentry:PROVIDER:CLIENT).
+ * entry of a provider, korpu:{r:REGION}:waits:PROVIDER, and of a client,
+ * korpu:{r:REGION}:waits:client:CLIENT (clients wait at their region's
+ * providers only); a client waits once per provider
+ * (korpu:{r:REGION}:waitentry:PROVIDER:CLIENT).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,6 +154,7 @@ join_org_read(struct doc *docs, size_t n, void *arg)
 	tx_zadd(t, tx_key(t, "waitlist:%s", str(p, "id")),
 	    waitlist_key(j->score.points, j->score.points_per_day, wall_ms()), id);
 	tx_zadd(t, tx_key(t, "waits:%s", str(p, "id")), 0, id);
+	tx_zadd(t, tx_key(t, "waits:client:%s", str(c, "id")), 0, id);
 	tx_event(t, "waitlist.joined", id, str(p, "area"), str(p, "id"));
 	if (tx_run(t, r->srv, joined, j) < 0) {
 		reply_unavailable(r, "redis: the waitlist could not be changed", 1);
@@ -413,16 +416,36 @@ entries_listed(struct doc *docs, size_t n, const char *next, void *arg)
 void
 api_waitlist_list(struct request *r)
 {
-	static const char *const params[] = { "provider_id", "limit", "cursor", NULL };
-	const char *pid, *cursor;
+	static const char *const params[] = { "provider_id", "client_id", "limit", "cursor", NULL };
+	const char *pid, *cid, *cursor;
 	char index[160], prefix[96];
 	long limit;
+	int rc;
 
 	if (query_parse(r, params) < 0 || query_list(r, &limit, &cursor) < 0)
 		return;
 	pid = query_get(r, "provider_id");
-	if (pid == NULL || !id_valid(pid, 1) || !conf_region_known(r->srv->conf, id_region(pid))) {
-		reply_problem(r, 400, "provider_id: name the provider whose waitlist to show");
+	cid = query_get(r, "client_id");
+	if (pid == NULL && cid != NULL) {
+		/* A client's entries, at every provider (of the client's region:
+		 * nobody waits elsewhere). */
+		if (!id_valid(cid, 1) || !conf_region_known(r->srv->conf, id_region(cid))) {
+			reply_problem(r, 400, "client_id: not a client id");
+			return;
+		}
+		snprintf(index, sizeof(index), "waits:client:%s", cid);
+		rc = store_list_regions(r->srv, index, "wait", id_region(cid), cursor, limit, NULL,
+		    NULL, entries_listed, r);
+		if (rc == -2)
+			reply_problem(r, 400, "cursor is not one this server gave out");
+		else if (rc < 0)
+			reply_unavailable(r, "redis: the waitlist cannot be read right now", 1);
+		return;
+	}
+	if (pid == NULL || cid != NULL || !id_valid(pid, 1) ||
+	    !conf_region_known(r->srv->conf, id_region(pid))) {
+		reply_problem(r, 400, "provider_id: name the provider whose waitlist to show "
+		    "(or client_id alone: the client's entries)");
 		return;
 	}
 	if (cursor && !id_valid(cursor, 1)) {

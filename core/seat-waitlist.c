@@ -200,6 +200,7 @@ seat_wait_join(struct request *r, const json_t *provider, const json_t *client,
 	tx_zadd(t, tx_key(t, "seatwait:%s:%s:%lld", pid, year, grade),
 	    waitlist_key(sc.points, sc.points_per_day, wall_ms()), id);
 	tx_zadd(t, tx_key(t, "waits:%s", pid), 0, id);
+	tx_zadd(t, tx_key(t, "waits:client:%s", cid), 0, id);
 	tx_event(t, "waitlist.joined", id, str(provider, "area"), pid);
 	if (tx_run(t, r->srv, joined, j) < 0) {
 		reply_unavailable(r, "redis: the waitlist could not be changed", 1);

@@ -260,6 +260,32 @@ def test_an_entry_whose_referral_closed_is_withdrawn_not_offered(case_korpud):
     assert r.status == 201, r.body
 
 
+def test_a_clients_entries_are_listed_across_providers(case_korpud):
+    k = case_korpud
+    c = client_for(k, "clinics")
+    here = one_slot_provider(k, area="clinics")
+    there = one_slot_provider(k, area="clinics")
+    mine = [join(k, here, c)["id"], join(k, there, c)["id"]]
+    join(k, here, client_for(k, "clinics"))              # someone else's: not listed
+    r = k.get(WAITLIST + "?client_id=" + c["id"], token=k.staff.caseworker)
+    assert r.status == 200, r.body
+    assert sorted(e["id"] for e in r.body["items"]) == sorted(mine)
+    assert {e["provider_id"] for e in r.body["items"]} == {here["id"], there["id"]}
+    # Paged.
+    r1 = k.get(WAITLIST + "?limit=1&client_id=" + c["id"], token=k.staff.caseworker)
+    assert r1.status == 200 and len(r1.body["items"]) == 1 and r1.body["next_cursor"]
+    r2 = k.get(WAITLIST + "?limit=1&client_id=%s&cursor=%s" % (c["id"], r1.body["next_cursor"]),
+               token=k.staff.caseworker)
+    assert r2.status == 200
+    assert {r1.body["items"][0]["id"], r2.body["items"][0]["id"]} == set(mine)
+    # A provider's staff see their own organization's entries only.
+    r = k.get(WAITLIST + "?client_id=" + c["id"], token=k.staff.housing)
+    assert r.status == 200 and r.body["items"] == []
+    assert_problem(k.get(WAITLIST + "?client_id=nope", token=k.staff.caseworker), 400)
+    assert_problem(k.get(WAITLIST + "?client_id=%s&provider_id=%s" % (c["id"], here["id"]),
+                         token=k.staff.caseworker), 400)
+
+
 def test_joining_twice_is_a_conflict_and_bad_joins_are_refused(case_korpud):
     k = case_korpud
     p = one_slot_provider(k)

@@ -1,6 +1,7 @@
 // waitlist: a caseworker puts a housing referral (a waitlist area) on the
-// provider's waitlist from the client page; then the supervisor reads the
-// summary report (charts and tables) and downloads it as CSV.
+// provider's waitlist from the client page, sees the place korpu offers
+// and accepts it; then the supervisor reads the summary report (charts
+// and tables) and downloads it as CSV.
 import { signIn } from '../lib.mjs';
 import { apiAs } from '../api.mjs';
 
@@ -18,6 +19,23 @@ export default async function waitlist(page, ctx, expect) {
   const entries = await apiAs(ctx, ctx.staff.caseworker, 'GET',
     `/waitlist?provider_id=${encodeURIComponent((await apiAs(ctx, ctx.staff.caseworker, 'GET', `/referrals/${ctx.ids.referral}`)).provider_id)}`);
   expect.ok(entries.items.some(e => e.client_id === client), 'the client is on the provider\'s waitlist');
+
+  // korpu offers the free place (in the background): answer it here.
+  const entryRow = page.getByRole('region', { name: 'Waitlists', exact: true }).getByRole('row')
+    .filter({ hasText: providerName });
+  await expect.poll(async () => {
+    await page.reload();
+    await expect.visible(page.getByRole('heading', { name: 'Waitlists', exact: true }), 'the Waitlists section');
+    return /Offered/.test(await entryRow.innerText());
+  }, 'the entry offered a place');
+  await expect.text(entryRow, 'answer by', 'the offer\'s deadline');
+  expect.equal(await item.getByRole('button', { name: 'Join the waitlist' }).count(), 0,
+    'no second join while the client waits there');
+  await ctx.screenshot('offer.png');
+  await entryRow.getByRole('button', { name: 'Accept the offer', exact: true }).click();
+  await expect.text(page.getByRole('region', { name: 'Appointments', exact: true }).getByRole('row')
+    .filter({ hasText: providerName }), 'Booked', 'the appointment the offer became');
+  await expect.text(entryRow, 'Booked', 'the entry, booked');
   await page.getByRole('button', { name: 'Sign out', exact: true }).click();
 
   // The supervisor's report.

@@ -12,12 +12,12 @@ const OPEN = ['sent', 'accepted'];
 export default async function clientPage(view, ctx) {
   const id = ctx.params.id;
   const enc = encodeURIComponent(id);
-  const [client, referrals, appointments, seats, areas] = await Promise.all([
+  const [client, referrals, appointments, seats, waits, areas] = await Promise.all([
     get('/clients/' + enc), get('/referrals' + qs({ client_id: id, limit: 200 })),
     get('/appointments' + qs({ client_id: id, limit: 200 })), get('/seats' + qs({ client_id: id, limit: 200 })),
-    loadAreas()]);
-  const providers = await providersById([...referrals.items, ...appointments.items, ...seats.items]
-    .map(x => x.provider_id));
+    get('/waitlist' + qs({ client_id: id, limit: 200 })), loadAreas()]);
+  const providers = await providersById([...referrals.items, ...appointments.items, ...seats.items,
+    ...waits.items].map(x => x.provider_id));
   const canWrite = ctx.user.roles.includes('caseworker');
 
   add(view, h('div', { class: 'title-row' }, h('h1', {}, name(client)),
@@ -29,9 +29,44 @@ export default async function clientPage(view, ctx) {
     history.replaceState(null, '', `#/clients/${enc}`);
   }
   add(view, details(client), consentSection(client, areas, canWrite, ctx),
-    referralSection(referrals.items, providers, areas, canWrite, ctx),
+    referralSection(referrals.items, providers, areas, canWrite, ctx, waits.items),
     appointmentSection(appointments.items, providers, canWrite, ctx),
-    seats.items.length ? seatSection(seats.items, providers) : null);
+    seats.items.length ? seatSection(seats.items, providers) : null,
+    waits.items.length ? waitSection(waits.items, providers, canWrite, ctx) : null);
+}
+
+// The client's waitlist entries; an offer is answered here.
+function waitSection(items, providers, canWrite, ctx) {
+  const what = e => {
+    const o = e.offer || {};
+    if (e.status === 'waiting') return t('wait.position', { n: e.position ?? '—' });
+    if (e.status !== 'offered') return '';
+    const place = o.start ? fmtTime(o.start, e.timezone) : t('wait.school_place', { year: o.school_year, grade: o.grade });
+    return t('wait.offer', { place, until: fmtTime(o.expires_at) });
+  };
+  return h('section', { class: 'card', 'aria-labelledby': 'sec-waits' },
+    h('h2', { id: 'sec-waits' }, t('wait.title')),
+    h('table', {}, h('thead', {}, h('tr', {}, ['appointment.provider', 'appointment.status', 'wait.details', 'actions']
+      .map(k => h('th', { scope: 'col' }, t(k))))),
+    h('tbody', {}, items.map(e => {
+      const actions = h('td', { class: 'actions' });
+      const answer = verb => async ev => {
+        ev.target.disabled = true;
+        try {
+          await post(`/waitlist/${encodeURIComponent(e.id)}/${verb}`, {});
+          ctx.refresh();
+        } catch (err) {
+          ev.target.disabled = false;
+          actions.append(h('p', { class: 'error', role: 'alert' }, err.message));
+        }
+      };
+      if (canWrite && e.status === 'offered')
+        actions.append(h('button', { type: 'button', class: 'primary small', onclick: answer('accept') }, t('wait.accept')),
+          h('button', { type: 'button', class: 'small danger', onclick: answer('decline') }, t('wait.decline')));
+      return h('tr', {}, h('td', { dir: 'auto' }, providerName(providers, e.provider_id)),
+        h('td', {}, h('span', { class: 'badge status-' + e.status }, statusLabel(e.status))),
+        h('td', {}, what(e)), actions);
+    }))));
 }
 
 function seatSection(items, providers) {
@@ -93,8 +128,9 @@ function editConsent(row, c, a, x, ctx) {
   service.control.focus();
 }
 
-function referralSection(items, providers, areas, canWrite, ctx) {
+function referralSection(items, providers, areas, canWrite, ctx, waits) {
   const model = area => areas.find(a => a.name === area)?.booking_model;
+  const waiting = r => waits.some(e => e.provider_id === r.provider_id && ['waiting', 'offered'].includes(e.status));
   return h('section', { class: 'card', 'aria-labelledby': 'sec-referrals' },
     h('h2', { id: 'sec-referrals' }, t('referral.title')),
     items.length ? h('ul', { class: 'items' }, items.map(r => h('li', { class: 'item' },
@@ -106,10 +142,10 @@ function referralSection(items, providers, areas, canWrite, ctx) {
       h('details', {}, h('summary', {}, t('referral.history')),
         h('ol', { class: 'history' }, (r.history || []).map(x => h('li', {},
           fmtTime(x.at), ' — ', statusLabel(x.to), ' (', x.actor, ')', x.note ? h('q', { dir: 'auto' }, x.note) : null)))),
-      canWrite ? referralActions(r, model(r.area), ctx) : null))) : h('p', {}, t('referral.none')));
+      canWrite ? referralActions(r, model(r.area), ctx, waiting(r)) : null))) : h('p', {}, t('referral.none')));
 }
 
-function referralActions(r, model, ctx) {
+function referralActions(r, model, ctx, onWaitlist) {
   const out = h('div', { class: 'actions' });
   const enc = encodeURIComponent(r.id);
   // A scheduled referral books again: a follow-up, or after a cancellation.
@@ -117,7 +153,7 @@ function referralActions(r, model, ctx) {
     out.append(h('a', { class: 'button primary small', href: '#/book/' + enc }, t('referral.book')));
   if (r.status === 'accepted' && model === 'seat')
     out.append(h('a', { class: 'button primary small', href: '#/book/' + enc }, t('referral.seat')));
-  if (OPEN.includes(r.status) && model === 'waitlist') {
+  if (OPEN.includes(r.status) && model === 'waitlist' && !onWaitlist) {
     out.append(h('button', { type: 'button', class: 'small', onclick: async ev => {
       ev.target.disabled = true;
       try {
