@@ -110,4 +110,7 @@ export default async function access(page, ctx, expect) {
   await page.goto(`/#/clients/${encodeURIComponent(ctx.ids.client)}`);
   await expect.visible(page.getByRole('heading', { name: 'Consent', exact: true }), 'the client page');
   await checkScreen(page, expect, 'client page');
+  await page.goto(`/#/clients/${encodeURIComponent(ctx.ids.client)}/refer?area=clinics`);
+  await expect.visible(page.getByLabel('Urgency'), 'the referral form');
+  await checkScreen(page, expect, 'referral form');
 }
