@@ -12,7 +12,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 
 build=(autoconf automake libtool pkg-config make gcc libc6-dev
 	libevent-dev libhiredis-dev libconfig-dev libldap2-dev libjansson-dev
-	libical-dev libcmocka-dev libssl-dev)
+	libical-dev libcmocka-dev libssl-dev zlib1g-dev)
 run=(redis-server redis-tools slapd ldap-utils)
 test=(python3 python3-pytest python3-icalendar valgrind clang libclang-rt-14-dev iproute2 curl openssl binutils chromium fonts-dejavu-core)
 

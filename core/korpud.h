@@ -56,6 +56,9 @@ struct web_file {
 	size_t len;
 	const char *type;		/* Content-Type */
 	char etag[24];
+	char *gz;			/* the body gzipped, when that is smaller */
+	size_t gz_len;
+	char etag_gz[28];
 };
 struct web_files {
 	struct web_file *v;		/* sorted by path */
@@ -66,6 +69,7 @@ void web_files_free(struct web_files *wf);
 const struct web_file *web_files_find(const struct web_files *wf, const char *path);
 const char *web_type_of(const char *name);
 int web_etag_listed(const char *if_none_match, const char *etag);
+int web_takes_gzip(const char *accept_encoding);
 struct request;
 void web_serve(struct request *r, const char *path);
 

@@ -4,7 +4,9 @@
  * so serving one never touches the disk from the loop. Only files of a
  * known type are kept; anything else under the web root (a README, an
  * editor's backup) is never served. Each file carries a strong ETag, the
- * first bytes of its SHA-256, so browsers revalidate cheaply.
+ * first bytes of its SHA-256, so browsers revalidate cheaply; text is
+ * also kept gzipped (read once, sent to every browser that takes it: the
+ * client is used over slow connections).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -14,6 +16,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <zlib.h>
 
 #include "korpud.h"
 
@@ -38,6 +42,43 @@ static const struct {
 	{ ".txt", "text/plain; charset=utf-8" },
 	{ ".webmanifest", "application/manifest+json" },
 };
+
+/* Types worth compressing: text of every kind. */
+static int
+compressible(const char *type)
+{
+	return strncmp(type, "text/", 5) == 0 || strstr(type, "json") != NULL ||
+	    strstr(type, "svg") != NULL;
+}
+
+/* f->gz: the body gzipped, when that saves a tenth or more. */
+static void
+gzip_body(struct web_file *f)
+{
+	z_stream z;
+	uLong cap;
+	char *out;
+
+	if (f->len < 256 || !compressible(f->type))
+		return;
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return;
+	cap = deflateBound(&z, (uLong)f->len) + 32;
+	out = malloc(cap);
+	z.next_in = (Bytef *)f->body;
+	z.avail_in = (uInt)f->len;
+	z.next_out = (Bytef *)out;
+	z.avail_out = (uInt)cap;
+	if (out && deflate(&z, Z_FINISH) == Z_STREAM_END && z.total_out < f->len - f->len / 10) {
+		f->gz = out;
+		f->gz_len = z.total_out;
+		snprintf(f->etag_gz, sizeof(f->etag_gz), "\"%.20s-gz\"", f->etag + 1);
+	} else {
+		free(out);
+	}
+	deflateEnd(&z);
+}
 
 struct load {
 	struct web_files *wf;
@@ -133,6 +174,7 @@ add_file(struct load *ld, const char *fspath, const char *urlpath, const struct 
 		errlist_add(ld->errs, ld->where, "out of memory");
 		return;
 	}
+	gzip_body(f);
 	ld->total += f->len;
 	wf->n++;
 }
@@ -202,6 +244,7 @@ web_files_free(struct web_files *wf)
 	for (size_t i = 0; i < wf->n; i++) {
 		free(wf->v[i].path);
 		free(wf->v[i].body);
+		free(wf->v[i].gz);
 	}
 	free(wf->v);
 	free(wf);
@@ -237,5 +280,31 @@ web_etag_listed(const char *header, const char *etag)
 		if ((p[n] == '\0' || p[n] == ',' || p[n] == ' ') &&
 		    (p == header || p[-1] == ' ' || p[-1] == ',' || p[-1] == '/'))
 			return 1;
+	return 0;
+}
+
+/* Does an Accept-Encoding header take gzip? Not when it says gzip;q=0. */
+int
+web_takes_gzip(const char *accept_encoding)
+{
+	const char *p = accept_encoding;
+
+	while (p && (p = strstr(p, "gzip")) != NULL) {
+		const char *q = p + 4;
+		int token = (p == accept_encoding || p[-1] == ' ' || p[-1] == ',') &&
+		    (*q == '\0' || *q == ',' || *q == ';' || *q == ' ');
+		if (token) {
+			while (*q == ' ')
+				q++;
+			if (*q == ';') {
+				const char *v = strstr(q, "q=");
+				const char *end = strchr(q, ',');
+				if (v && (end == NULL || v < end) && strtod(v + 2, NULL) <= 0.0)
+					return 0;
+			}
+			return 1;
+		}
+		p += 4;
+	}
 	return 0;
 }

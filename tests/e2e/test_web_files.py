@@ -1,6 +1,8 @@
 """The web client's files: served from web.root out of memory, revalidated
-by ETag, re-read on SIGHUP, never anything outside the root or of an
-unknown type; security headers on every answer."""
+by ETag, gzipped for browsers that take it, re-read on SIGHUP, never
+anything outside the root or of an unknown type; security headers on
+every answer."""
+import gzip
 import re
 import signal
 
@@ -18,6 +20,8 @@ def write_site(k):
     (web / "js").mkdir(exist_ok=True)
     (web / "index.html").write_text("<!doctype html><title>korpu</title><p>home</p>\n")
     (web / "js" / "app.js").write_text("export const x = 1;\n")
+    (web / "js" / "big.js").write_text("// a comment that repeats\n" * 400)
+    (web / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
     (web / "app.css").write_text("body{margin:0}\n")
     (web / "notes.md").write_text("never served: unknown type\n")
     (web / ".secret.js").write_text("never served: a dotfile\n")
@@ -114,3 +118,35 @@ def test_a_missing_web_root_stops_korpud_t_with_file_and_line(make_korpud):
     assert p.returncode == 1
     assert "korpud.conf:%d" % line_of(text, "no-such-dir") in p.stderr, p.stderr
     assert "web.root" in p.stderr
+
+
+def test_text_is_gzipped_for_browsers_that_take_it(site):
+    plain = site.get("/js/big.js", token=False)
+    assert plain.header("Content-Encoding") is None
+    assert plain.header("Vary") == "Accept-Encoding"
+    r = site.get("/js/big.js", token=False, headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert r.status == 200
+    assert r.header("Content-Encoding") == "gzip"
+    assert r.header("Vary") == "Accept-Encoding"
+    assert len(r.raw) < len(plain.raw) // 5
+    assert gzip.decompress(r.raw) == plain.raw
+    assert r.header("ETag") != plain.header("ETag")              # a variant of its own
+    again = site.get("/js/big.js", token=False, headers={"Accept-Encoding": "gzip",
+                                                           "If-None-Match": r.header("ETag")})
+    assert again.status == 304
+    head = site.request("HEAD", "/js/big.js", token=False, headers={"Accept-Encoding": "gzip"})
+    assert head.header("Content-Length") == str(len(r.raw)) and head.raw == b""
+
+
+@pytest.mark.parametrize("accept", ["", "identity", "gzip;q=0", "deflate, br", "x-gzip2"])
+def test_no_gzip_unless_asked(site, accept):
+    r = site.get("/js/big.js", token=False, headers={"Accept-Encoding": accept} if accept else {})
+    assert r.header("Content-Encoding") is None
+    assert r.raw.startswith(b"// a comment")
+
+
+def test_small_files_and_images_go_as_they_are(site):
+    for path in ("/js/app.js", "/logo.png"):
+        r = site.get(path, token=False, headers={"Accept-Encoding": "gzip"})
+        assert r.status == 200 and r.header("Content-Encoding") is None, path
+        assert r.header("Vary") is None, path

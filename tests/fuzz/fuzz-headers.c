@@ -1,9 +1,9 @@
 /* fuzz-headers.c - what a client sends besides the body: the session
  * token in Authorization and Cookie headers (token.c) and RFC 3339 times
  * in query parameters (timefmt.c), and what a browser asks of the web
- * client's files (web-files.c): If-None-Match and the path. Input:
- * Authorization, a newline, Cookie; the whole input is also tried as a
- * time, an If-None-Match header and a path. */
+ * client's files (web-files.c): If-None-Match, Accept-Encoding and the
+ * path. Input: Authorization, a newline, Cookie; the whole input is also
+ * tried as a time, an If-None-Match, an Accept-Encoding and a path. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +37,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (f && strcmp(f->path, all) != 0 && strcmp(all, "/") != 0)
 			abort();
 		(void)web_etag_listed(all, files[0].etag);
+		(void)web_takes_gzip(all);
 	}
 	if (time_parse(all, &ms) == 0) {
 		char out[40];

@@ -15,7 +15,7 @@ results=${1:-}
 seconds=${FUZZ_SECONDS:-}
 mkdir -p "$out"
 
-deps="libevent hiredis libconfig ldap jansson libcrypto"
+deps="libevent hiredis libconfig ldap jansson libcrypto zlib"
 cflags="-g -O1 -D_GNU_SOURCE -I$root/include -I$root/core -I$root/build/plain $(pkg-config --cflags $deps)"
 libs="$(pkg-config --libs $deps) -ldl -pthread"
 san="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
