@@ -53,6 +53,7 @@ struct book_request {
 	char **keys;
 	size_t nkeys;
 	json_t *docs;			/* provider, clients..., referral */
+	int seat_model;			/* a school: only a taken place's intake */
 };
 
 static void
@@ -216,10 +217,17 @@ docs_read(struct doc *docs, size_t n, void *arg)
 		    "POST /api/v1/waitlist");
 		return;
 	}
+	/* A school's places are taken with POST /api/v1/seats; an appointment
+	 * there is the intake of a place taken already (one offered from the
+	 * school's waitlist comes without one): its referral is scheduled. */
 	if (plugin->desc->booking_model == KORPU_BOOKING_SEAT) {
-		fail(q, 409, NULL, "this provider allocates places for a term (seat model); "
-		    "such places are not booked as appointments");
-		return;
+		if (q->household || q->course_id || q->nkeys <= q->nclients + 1) {
+			fail(q, 409, NULL, "this provider allocates places for a term (seat model): "
+			    "take one with POST /api/v1/seats; an appointment here is the intake of a "
+			    "place taken, for its referral (referral_id)");
+			return;
+		}
+		q->seat_model = 1;
 	}
 	/* An area that books interpreters by itself: the first client who
 	 * needs one sets the language (a household shares one interpreter). */
@@ -289,6 +297,11 @@ referral:
 		}
 		if (strcmp(str(ref, "provider_id") ?: "", str(p, "id")) != 0) {
 			fail(q, 422, "referral_id", "is a referral to another provider");
+			return;
+		}
+		if (q->seat_model && (st == NULL || strcmp(st, "scheduled") != 0)) {
+			fail(q, 409, NULL, "referral_id: no school place is taken for this referral "
+			    "yet: take one with POST /api/v1/seats (with its intake)");
 			return;
 		}
 		if (st == NULL || (strcmp(st, "accepted") != 0 && strcmp(st, "scheduled") != 0)) {

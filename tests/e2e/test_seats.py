@@ -379,6 +379,28 @@ def test_a_released_place_is_offered_to_the_first_waiting_and_accepted(case_korp
     assert_problem(k.post("%s/%s/accept" % (WAITLIST, e["id"]), json_body={},
                           token=k.staff.caseworker), 409)
     assert event_count(k, "seat.taken", seat["id"]) == 1
+    # The place came without an intake: book it for the referral.
+    r = k.post("/api/v1/appointments", json_body={"provider_id": p["id"], "client_id": b["id"],
+                                                  "start": intake(k, p, day=5),
+                                                  "referral_id": b_ref["id"]},
+               token=k.staff.caseworker)
+    assert r.status == 201, r.body
+    assert r.body["referral_id"] == b_ref["id"]
+
+
+def test_a_schools_appointment_is_only_a_taken_places_intake(case_korpud):
+    k = case_korpud
+    p = staffed_school(k)
+    c = pupil(k)
+    ref = accepted_referral(k, p, c)
+    body = {"provider_id": p["id"], "client_id": c["id"], "start": intake(k, p, day=5)}
+    r = k.post("/api/v1/appointments", json_body=body, token=k.staff.caseworker)
+    assert_problem(r, 409)
+    assert "POST /api/v1/seats" in r.body["detail"]
+    r = k.post("/api/v1/appointments", json_body=dict(body, referral_id=ref["id"]),
+               token=k.staff.caseworker)
+    assert_problem(r, 409)                          # accepted, but no place taken yet
+    assert "no school place is taken" in r.body["detail"]
 
 
 def test_a_declined_or_lapsed_offer_passes_the_place_on(case_korpud):

@@ -39,7 +39,10 @@ export default async function book(view, ctx) {
     loadAreas()]);
   // A school (seat model): the time picked is the intake appointment of a
   // school place, whose grade korpu works out from the referral.
-  const seat = !tg.appointment && areas.find(a => a.name === provider.area)?.booking_model === 'seat';
+  // A scheduled schools referral has its place: the time picked is then
+  // just the intake (a place offered from the waitlist comes without one).
+  const seat = !tg.appointment && tg.referral.status === 'accepted' &&
+    areas.find(a => a.name === provider.area)?.booking_model === 'seat';
   const years = [...new Set((provider.seats || []).map(s => s.school_year))].sort();
   const year = field({ name: 'school_year', label: t('book.school_year'), kind: 'select', required: true,
     value: years[0], options: years.map(y => ({ value: y, label: y })), hint: t('book.grade_hint') });

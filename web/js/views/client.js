@@ -153,6 +153,8 @@ function referralActions(r, model, ctx, onWaitlist) {
     out.append(h('a', { class: 'button primary small', href: '#/book/' + enc }, t('referral.book')));
   if (r.status === 'accepted' && model === 'seat')
     out.append(h('a', { class: 'button primary small', href: '#/book/' + enc }, t('referral.seat')));
+  if (r.status === 'scheduled' && model === 'seat')
+    out.append(h('a', { class: 'button small', href: '#/book/' + enc }, t('referral.intake')));
   if (OPEN.includes(r.status) && model === 'waitlist' && !onWaitlist) {
     out.append(h('button', { type: 'button', class: 'small', onclick: async ev => {
       ev.target.disabled = true;
