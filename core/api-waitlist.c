@@ -487,19 +487,6 @@ offer_slot(const json_t *e, int64_t *start, int64_t *end)
 	    time_parse(str(o, "end") ?: "", end) == 0 ? 0 : -1;
 }
 
-static json_t *
-entry_moved(const json_t *e, const char *status, const char *actor, const char *note)
-{
-	json_t *after = json_deep_copy(e);
-	char at[40];
-
-	time_format_ms(wall_ms(), at, sizeof(at));
-	json_object_set_new(after, "status", json_string(status));
-	json_array_append_new(json_object_get(after, "history"), json_pack("{s:s, s:s, s:s, s:s?}",
-	    "status", status, "at", at, "actor", actor, "note", note));
-	return after;
-}
-
 static void
 declined(const struct tx_result *res, void *arg)
 {
@@ -656,7 +643,7 @@ entry_read(struct doc *docs, size_t n, void *arg)
 	}
 	a->entry = json_incref((json_t *)e);
 	a->rev = docs[0].rev;
-	a->after = entry_moved(e, a->accept ? "booked" : "declined", r->uid,
+	a->after = waitlist_entry_moved(e, a->accept ? "booked" : "declined", r->uid,
 	    a->accept ? NULL : str(r->body, "reason"));
 	if (!a->accept) {
 		char tag[48];

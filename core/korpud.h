@@ -469,6 +469,8 @@ void waitlist_offer(struct server *srv, const char *provider_id);
 double waitlist_key(long long points, long long per_day, int64_t created_ms);
 long long waitlist_score_now(const json_t *entry);
 int64_t offer_hold_ms(struct server *srv, const char *area);
+json_t *waitlist_entry_moved(const json_t *e, const char *status, const char *actor,
+    const char *note);
 int waitlist_referral_open(const struct doc *docs, size_t n);
 struct tx *waitlist_withdraw_tx(const json_t *provider, const struct doc *entry,
     const struct doc *ref, const char *queue);

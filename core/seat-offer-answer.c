@@ -40,19 +40,6 @@ answer_free(struct seat_answer *a)
 	free(a);
 }
 
-static json_t *
-entry_moved(const json_t *e, const char *status, const char *actor, const char *note)
-{
-	json_t *after = json_deep_copy(e);
-	char at[40];
-
-	time_format_ms(wall_ms(), at, sizeof(at));
-	json_object_set_new(after, "status", json_string(status));
-	json_array_append_new(json_object_get(after, "history"), json_pack("{s:s, s:s, s:s, s:s?}",
-	    "status", status, "at", at, "actor", actor, "note", note));
-	return after;
-}
-
 static void
 answered(const struct tx_result *res, void *arg)
 {
@@ -207,7 +194,7 @@ seat_offer_answer(struct request *r, const json_t *entry, long long rev, int acc
 	a->entry = json_incref((json_t *)entry);
 	a->rev = rev;
 	a->accept = accept;
-	a->after = entry_moved(entry, accept ? "booked" : "declined", r->uid,
+	a->after = waitlist_entry_moved(entry, accept ? "booked" : "declined", r->uid,
 	    accept ? NULL : str(r->body, "reason"));
 	if (!accept) {
 		struct tx *t = region_tx(entry);

@@ -255,7 +255,7 @@ entry_read(struct doc *docs, size_t n, void *arg)
 	const json_t *e = docs ? docs[0].doc : NULL;
 	const char *pid = str(o->provider, "id"), *id = str(e, "id");
 	int64_t until = wall_ms() + offer_hold_ms(o->srv, str(o->provider, "area"));
-	char tag[48], field[32], note[48], expires[40], now[40], job[160];
+	char tag[48], field[32], note[48], expires[40], job[160];
 	struct tx *t;
 	json_t *after;
 	int k;
@@ -276,13 +276,9 @@ entry_read(struct doc *docs, size_t n, void *arg)
 	snprintf(field, sizeof(field), "%s:%lld", o->year, o->grade);
 	snprintf(note, sizeof(note), "grade %lld, %s", o->grade, o->year);
 	time_format_ms(until, expires, sizeof(expires));
-	time_format_ms(wall_ms(), now, sizeof(now));
-	after = json_deep_copy(e);
-	json_object_set_new(after, "status", json_string("offered"));
+	after = waitlist_entry_moved(e, "offered", "korpu", note);
 	json_object_set_new(after, "offer", json_pack("{s:s, s:I, s:s}", "school_year", o->year,
 	    "grade", (json_int_t)o->grade, "expires_at", expires));
-	json_array_append_new(json_object_get(after, "history"), json_pack("{s:s, s:s, s:s, s:s}",
-	    "status", "offered", "at", now, "actor", "korpu", "note", note));
 	seat_offer_job(job, sizeof(job), after);
 	snprintf(tag, sizeof(tag), "r:%s", str(o->provider, "region"));
 	t = tx_new(tag);
@@ -365,7 +361,7 @@ lapse_decide(struct job *j, struct tx *t, const struct doc *d)
 	const json_t *e = d->doc;
 	const char *pid = str(e, "provider_id");
 	int64_t until = 0;
-	char field[32], at[40];
+	char field[32];
 	json_t *after;
 	int ke;
 
@@ -375,11 +371,7 @@ lapse_decide(struct job *j, struct tx *t, const struct doc *d)
 		return;
 	snprintf(field, sizeof(field), "%s:%lld", str(e, "school_year") ?: "",
 	    (long long)json_integer_value(json_object_get(e, "grade")));
-	time_format_ms(wall_ms(), at, sizeof(at));
-	after = json_deep_copy(e);
-	json_object_set_new(after, "status", json_string("lapsed"));
-	json_array_append_new(json_object_get(after, "history"), json_pack(
-	    "{s:s, s:s, s:s}", "status", "lapsed", "at", at, "actor", "korpu"));
+	after = waitlist_entry_moved(e, "lapsed", "korpu", NULL);
 	ke = tx_key(t, "wait:%s", j->id);
 	tx_rev(t, ke, d->rev);
 	tx_doc(t, ke, after);

@@ -169,6 +169,22 @@ withdrawn(const struct tx_result *res, void *arg)
 		offer_free(o);
 }
 
+/* A copy of entry e moved to status, its history told who did it, when,
+ * and (note, or NULL) why: every change of a waitlist entry goes so. The
+ * caller owns the copy. */
+json_t *
+waitlist_entry_moved(const json_t *e, const char *status, const char *actor, const char *note)
+{
+	json_t *after = json_deep_copy(e);
+	char at[40];
+
+	time_format_ms(wall_ms(), at, sizeof(at));
+	json_object_set_new(after, "status", json_string(status));
+	json_array_append_new(json_object_get(after, "history"), json_pack("{s:s, s:s, s:s, s:s?}",
+	    "status", status, "at", at, "actor", actor, "note", note));
+	return after;
+}
+
 /*
  * Is the entry's referral (docs[1], when the entry names one) still
  * waiting for a place? A referral cancelled, declined or expired
@@ -196,18 +212,14 @@ waitlist_withdraw_tx(const json_t *provider, const struct doc *entry, const stru
     const char *queue)
 {
 	const char *pid = str(provider, "id");
-	char tag[48], now[40], note[64];
+	char tag[48], note[64];
 	struct tx *t;
 	json_t *after;
 	int k;
 
-	time_format_ms(wall_ms(), now, sizeof(now));
 	snprintf(note, sizeof(note), "the referral is %s",
 	    ref->doc ? str(ref->doc, "status") ?: "gone" : "gone");
-	after = json_deep_copy(entry->doc);
-	json_object_set_new(after, "status", json_string("withdrawn"));
-	json_array_append_new(json_object_get(after, "history"), json_pack("{s:s, s:s, s:s, s:s}",
-	    "status", "withdrawn", "at", now, "actor", "korpu", "note", note));
+	after = waitlist_entry_moved(entry->doc, "withdrawn", "korpu", note);
 	snprintf(tag, sizeof(tag), "r:%s", str(provider, "region"));
 	t = tx_new(tag);
 	k = tx_key(t, "wait:%s", str(entry->doc, "id"));
@@ -282,7 +294,7 @@ entry_read(struct doc *docs, size_t n, void *arg)
 	const char *zone = str(o->provider, "timezone");
 	const char *pid = str(o->provider, "id");
 	struct slot s;
-	char tag[48], date[11], field[24], start[40], end[40], expires[40], job[160], now[40];
+	char tag[48], date[11], field[24], start[40], end[40], expires[40], job[160];
 	int64_t until = wall_ms() + o->hold_ms;
 	struct tx *t;
 	json_t *after;
@@ -312,13 +324,9 @@ entry_read(struct doc *docs, size_t n, void *arg)
 	time_format_local(s.start_ms, zone, start, sizeof(start));
 	time_format_local(s.end_ms, zone, end, sizeof(end));
 	time_format_ms(until, expires, sizeof(expires));
-	time_format_ms(wall_ms(), now, sizeof(now));
-	after = json_deep_copy(o->entry);
-	json_object_set_new(after, "status", json_string("offered"));
+	after = waitlist_entry_moved(o->entry, "offered", "korpu", start);
 	json_object_set_new(after, "offer", json_pack("{s:s, s:s, s:s}", "start", start, "end", end,
 	    "expires_at", expires));
-	json_array_append_new(json_object_get(after, "history"), json_pack("{s:s, s:s, s:s, s:s}",
-	    "status", "offered", "at", now, "actor", "korpu", "note", start));
 	snprintf(tag, sizeof(tag), "r:%s", str(o->provider, "region"));
 	snprintf(job, sizeof(job), "offer:%s:%lld", str(o->entry, "id"), (long long)s.start_ms);
 	t = tx_new(tag);
@@ -456,7 +464,7 @@ lapse_decide(struct job *j, struct tx *t, const struct doc *d)
 	const json_t *offer = json_object_get(e, "offer");
 	const char *pid = str(e, "provider_id");
 	int64_t start = 0;
-	char date[11], field[24], at[40];
+	char date[11], field[24];
 	json_t *after;
 	int ke;
 
@@ -465,11 +473,7 @@ lapse_decide(struct job *j, struct tx *t, const struct doc *d)
 		return;
 	local_date(start, str(e, "timezone"), date);
 	snprintf(field, sizeof(field), "%lld", (long long)start);
-	time_format_ms(wall_ms(), at, sizeof(at));
-	after = json_deep_copy(e);
-	json_object_set_new(after, "status", json_string("lapsed"));
-	json_array_append_new(json_object_get(after, "history"), json_pack(
-	    "{s:s, s:s, s:s}", "status", "lapsed", "at", at, "actor", "korpu"));
+	after = waitlist_entry_moved(e, "lapsed", "korpu", NULL);
 	ke = tx_key(t, "wait:%s", j->id);
 	tx_rev(t, ke, d->rev);
 	tx_doc(t, ke, after);
