@@ -527,6 +527,7 @@ struct server {
 	struct jobs *jobs;		/* jobs.c */
 	int stopping;
 	int foreground;
+	int report_fd;		/* detached: the pipe to the waiting parent */
 };
 
 /* reload.c: SIGHUP parses the new config off the loop, then swaps it in. */
@@ -534,6 +535,11 @@ struct reload *reload_new(struct server *srv);
 void reload_start(struct reload *rl);
 void reload_free(struct reload *rl);
 void reload_apply(struct server *srv, struct conf *next);
+
+/* daemon.c: korpud without -f, detached once it serves. */
+int daemon_fork(void);
+int daemon_detach(void);
+void daemon_started(int report_fd);
 
 /* shutdown.c */
 void shutdown_begin(struct server *srv);

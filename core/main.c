@@ -74,31 +74,6 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		shutdown_begin(srv);
 }
 
-static int
-daemonize(void)
-{
-	pid_t pid = fork();
-	int fd;
-
-	if (pid < 0)
-		return -1;
-	if (pid > 0)
-		_exit(0);
-	if (setsid() < 0)
-		return -1;
-	if (chdir("/") < 0)
-		return -1;
-	fd = open("/dev/null", O_RDWR);
-	if (fd < 0)
-		return -1;
-	dup2(fd, STDIN_FILENO);
-	dup2(fd, STDOUT_FILENO);
-	dup2(fd, STDERR_FILENO);
-	if (fd > STDERR_FILENO)
-		close(fd);
-	return 0;
-}
-
 static void
 server_cleanup(struct server *srv)
 {
@@ -147,8 +122,8 @@ server_start(struct server *srv, int foreground, struct errlist *errs)
 
 	srv->foreground = foreground;
 	if (!foreground) {
-		use_syslog = 1;		/* stderr is gone once detached */
-		if (daemonize() < 0) {
+		use_syslog = 1;		/* stderr is gone once started */
+		if (daemon_detach() < 0) {
 			errlist_add(errs, "daemon", "cannot detach: %s", strerror(errno));
 			return -1;
 		}
@@ -224,6 +199,16 @@ main(int argc, char **argv)
 		usage();
 		return 2;
 	}
+	/* Forked first, before anything is allocated or any thread runs; the
+	 * parent waits for the child's word on its start. */
+	srv.report_fd = -1;
+	if (!foreground && !check_only && !import_file) {
+		srv.report_fd = daemon_fork();
+		if (srv.report_fd < 0) {
+			fprintf(stderr, "korpud: cannot detach: %s\n", strerror(errno));
+			return 1;
+		}
+	}
 
 	/* Paths in the config are relative to its folder; a daemon changes to
 	 * "/", and a reload reads the file again: so resolve it once, now. */
@@ -258,6 +243,8 @@ main(int argc, char **argv)
 	}
 	log_info("korpud %s started (config %s, %zu plugin%s)", PACKAGE_VERSION, path,
 	    srv.plugins.n, srv.plugins.n == 1 ? "" : "s");
+	if (srv.report_fd >= 0)
+		daemon_started(srv.report_fd);
 	event_base_dispatch(srv.base);
 	log_info("korpud stopped");
 	rc = 0;
