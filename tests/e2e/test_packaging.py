@@ -1,5 +1,7 @@
 """What the build and the shipped files promise: configure names the
-missing Debian package, plugins export only their descriptor, the shipped
+missing Debian package, warnings are on (errors with --enable-werror, as CI
+builds), --enable-sanitizers means ASan and UBSan, plugins export only
+their descriptor, the shipped
 Redis settings are the durable ones, and the README's demo command brings
 up Redis and korpud and takes them down again."""
 import os
@@ -21,6 +23,91 @@ def test_configure_names_the_missing_debian_package(tmp_path):
     assert p.returncode != 0
     assert re.search(r"libevent >= 2\.1 not found: install the Debian package libevent-dev",
                      p.stderr), p.stderr[-2000:]
+
+
+# Compiles probe files with exactly the flags the configured Makefile
+# gives korpu's own sources.
+PROBE_MK = """include Makefile
+probe.o: probe.c ; $(CC) $(DEFS) $(AM_CFLAGS) $(CFLAGS) -c probe.c -o probe.o
+probe: probe.c ; $(CC) $(AM_CFLAGS) $(CFLAGS) $(LDFLAGS) probe.c -o probe
+"""
+
+# -Wall's unused variable, and a signed/unsigned comparison only -Wextra
+# reports in C.
+WARNS = "int probe(int a, unsigned b) { int unused; return a < b; }\n"
+
+MISBEHAVES = r"""#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+int main(int argc, char **argv) {
+	if (strcmp(argv[1], "heap") == 0) {
+		volatile char *p = malloc((size_t)argc * 4);	/* a size known at run time only */
+		p[argc * 4] = 1;
+		printf("%d\n", p[argc * 4]);
+		free((void *)p);
+	} else {
+		volatile int big = INT_MAX;
+		printf("%d\n", big + argc);
+	}
+	return 0;
+}
+"""
+
+
+def configure_probe(tmp_path, *flags, source):
+    d = tmp_path / "build"
+    d.mkdir()
+    p = subprocess.run([str(REPO / "configure"), "-q"] + list(flags), cwd=str(d),
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr[-2000:]
+    (d / "probe.mk").write_text(PROBE_MK)
+    (d / "probe.c").write_text(source)
+    return d
+
+
+def make_probe(d, target):
+    return subprocess.run(["make", "-s", "-f", "probe.mk", target], cwd=str(d),
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_warnings_are_on_and_werror_makes_them_fail_the_build(tmp_path):
+    d = configure_probe(tmp_path, "--enable-werror", source=WARNS)
+    p = make_probe(d, "probe.o")
+    assert p.returncode != 0, "a warning passed an --enable-werror build"
+    assert "-Werror=unused-variable" in p.stderr, p.stderr
+    assert "-Werror=sign-compare" in p.stderr, p.stderr
+
+
+def test_warnings_without_werror_still_build(tmp_path):
+    d = configure_probe(tmp_path, source=WARNS)
+    p = make_probe(d, "probe.o")
+    assert p.returncode == 0, p.stderr
+    assert "-Wunused-variable" in p.stderr and "-Wsign-compare" in p.stderr, p.stderr
+
+
+def test_ci_builds_with_werror_and_sanitizers():
+    """.ci/run runs the README's test command, which configures every
+    build with --enable-werror and one of them with --enable-sanitizers."""
+    assert re.search(r"exec \./tests/run\.sh\s*$", (REPO / ".ci" / "run").read_text())
+    run = (REPO / "tests" / "run.sh").read_text()
+    assert re.search(r"configure -q --enable-werror", run), "run.sh builds without -Werror"
+    assert "--enable-sanitizers" in run
+    assert "./tests/run.sh" in (REPO / "README.md").read_text()
+
+
+@pytest.mark.parametrize("misdeed, report", [
+    ("heap", "AddressSanitizer: heap-buffer-overflow"),
+    ("overflow", "runtime error: signed integer overflow"),
+])
+def test_enable_sanitizers_builds_with_asan_and_ubsan(tmp_path, misdeed, report):
+    d = configure_probe(tmp_path, "--enable-sanitizers", source=MISBEHAVES)
+    p = make_probe(d, "probe")
+    assert p.returncode == 0, p.stderr
+    run = subprocess.run([str(d / "probe"), misdeed], capture_output=True, text=True,
+                         timeout=60, env=dict(os.environ, ASAN_OPTIONS="detect_leaks=0"))
+    assert run.returncode != 0, "the misdeed went unnoticed"
+    assert report in run.stderr, run.stderr[-2000:]
 
 
 @pytest.mark.parametrize("area", AREAS)
