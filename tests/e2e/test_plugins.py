@@ -1,5 +1,5 @@
 """Plugins korpud must refuse at start: a wrong ABI, a failing init, a
-missing file. korpud exits non-zero quickly, naming the plugin and why,
+missing file, a library without the descriptor symbol. korpud exits non-zero quickly, naming the plugin and why,
 and never starts serving."""
 import os
 import re
@@ -10,7 +10,7 @@ import pytest
 
 from servers import AREAS, Korpud, plugin_dir, plugins_for_tests_dir, run_korpud
 
-TEST_PLUGINS = ("wrong_abi", "init_fails", "newer_minor")
+TEST_PLUGINS = ("wrong_abi", "init_fails", "newer_minor", "no_descriptor")
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +89,14 @@ def test_missing_plugin_file_is_refused(make_korpud, mixed_plugin_dir):
     assert took < 5.0
     line = next((ln for ln in out.splitlines() if "nosuch" in ln), "")
     assert "nosuch.so" in line and ("cannot" in line or "No such file" in line), out
+
+
+def test_library_without_the_descriptor_is_refused(make_korpud, mixed_plugin_dir):
+    rc, took, out = start_refused(make_korpud, mixed_plugin_dir, "no_descriptor")
+    assert rc != 0, out
+    assert took < 5.0
+    line = next((ln for ln in out.splitlines() if "no_descriptor.so" in ln), "")
+    assert "no korpu_plugin symbol" in line, out
 
 
 def test_check_mode_refuses_a_wrong_abi_plugin(tmp_path, mixed_plugin_dir, abi):

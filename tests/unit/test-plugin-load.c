@@ -145,6 +145,21 @@ plugin_missing_file_refused(void **state)
 }
 
 static void
+plugin_without_descriptor_refused(void **state)
+{
+	struct errlist errs = { 0 };
+	struct plugin p;
+
+	assert_int_equal(plugin_open(TEST_PLUGIN_DIR, "no_descriptor", &p, &errs), -1);
+	assert_null(p.desc);
+	assert_int_equal(errs.n, 1);
+	assert_non_null(strstr(errs.v[0].where, TEST_PLUGIN_DIR "/no_descriptor.so"));
+	assert_error(&errs, NULL, "no korpu_plugin symbol");
+	errlist_free(&errs);
+	plugin_release(&p);
+}
+
+static void
 plugin_enabled_under_other_name_refused(void **state)
 {
 	struct errlist errs = { 0 };
@@ -709,6 +724,7 @@ main(void)
 		cmocka_unit_test(plugin_newer_minor_refused),
 		cmocka_unit_test(plugin_init_fails_opens),
 		cmocka_unit_test(plugin_missing_file_refused),
+		cmocka_unit_test(plugin_without_descriptor_refused),
 		cmocka_unit_test(plugin_enabled_under_other_name_refused),
 		cmocka_unit_test(descriptor_good),
 		cmocka_unit_test(descriptor_bad_name),
