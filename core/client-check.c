@@ -103,7 +103,10 @@ client_check(const json_t *body, int partial, const struct conf *conf, struct er
 		    "must be letters, digits, '/', '-' or spaces, as on the registration document");
 	if (region && !conf_region_known(conf, region))
 		errlist_add(errs, "region", "is not a region of this korpu (see regions in korpud.conf)");
-	time_format_ms(wall_ms(), today, sizeof(today));
+	/* Today where it is latest (UTC+14): a child born today in Baku
+	 * before 04:00 is born "tomorrow" by UTC's calendar, and the future
+	 * is only what has happened nowhere yet. */
+	time_format_ms(wall_ms() + 14 * 3600 * 1000LL, today, sizeof(today));
 	if (born && strncmp(born, today, 10) > 0)
 		errlist_add(errs, "birth_date", "is in the future");
 	if (phone && !phone_valid(phone))

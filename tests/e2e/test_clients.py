@@ -3,6 +3,7 @@ validated on write, one registration number per client however it is
 typed (also under a burst of concurrent registrations), names in any
 script found by prefix, consent kept with who and when, households of
 one region, who may do what, and the audit trail of reads."""
+import datetime
 import re
 import threading
 import urllib.parse
@@ -234,6 +235,20 @@ def test_a_bad_client_is_422_naming_the_field(case_korpud, change, field):
     # nothing was registered under the number
     if "registration_no" in body and "registration_no" not in change:
         assert search(k, body["registration_no"]) == []
+
+
+def test_a_child_born_today_anywhere_can_be_registered(case_korpud):
+    """"Today" is the latest date on Earth (UTC+14): a baby born in Baku
+    just after midnight is born on a date UTC has not reached yet."""
+    k = case_korpud
+    latest = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=14))).date()
+    body = client_body()
+    body["birth_date"] = latest.isoformat()
+    r = k.post(CLIENTS, json_body=body, token=k.staff.caseworker)
+    assert r.status == 201, r.body
+    body = client_body()
+    body["birth_date"] = (latest + datetime.timedelta(days=1)).isoformat()
+    invalid(k.post(CLIENTS, json_body=body, token=k.staff.caseworker), "birth_date")
 
 
 def test_a_body_that_is_not_an_object_is_refused(case_korpud):
