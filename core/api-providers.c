@@ -13,11 +13,6 @@
 
 #include "korpud.h"
 
-/* Places a slot holds by the area's booking model: one client a slot
- * (slot), a group (session: 12 unless said), one intake at a time
- * (seat), one place a slot offered in turn (waitlist). */
-#define SESSION_CAPACITY_DEFAULT 12
-
 static enum korpu_booking_model
 model_of(const struct plugin_set *plugins, const json_t *doc)
 {
@@ -45,9 +40,11 @@ capacity_check(const struct plugin_set *plugins, const json_t *doc, struct errli
 static void
 provider_defaults(json_t *doc, const struct plugin_set *plugins)
 {
+	/* Places a slot holds by the area's booking model: a group
+	 * (session), else one client at a time. */
 	if (!json_object_get(doc, "capacity"))
 		json_object_set_new(doc, "capacity", json_integer(
-		    model_of(plugins, doc) == KORPU_BOOKING_SESSION ? SESSION_CAPACITY_DEFAULT : 1));
+		    model_of(plugins, doc) == KORPU_BOOKING_SESSION ? PROVIDER_SESSION_CAPACITY : 1));
 	if (!json_object_get(doc, "address"))
 		json_object_set_new(doc, "address", json_string(""));
 	if (!json_object_get(doc, "languages"))

@@ -608,6 +608,7 @@ directory_import(struct server *srv, const json_t *dataset, const char *default_
     const char *default_region, const char *actor, import_done_fn done, void *arg)
 {
 	const char **areas = calloc(srv->plugins.n + 1, sizeof(char *));
+	int *capacity = calloc(srv->plugins.n + 1, sizeof(int));
 	struct hsds_options opt = { 0 };
 	struct import *im;
 	char err[200] = "", today[40];
@@ -615,13 +616,18 @@ directory_import(struct server *srv, const json_t *dataset, const char *default_
 	int rc;
 
 	im = calloc(1, sizeof(*im));
-	if (im == NULL || areas == NULL) {
+	if (im == NULL || areas == NULL || capacity == NULL) {
 		free(im);
 		free(areas);
+		free(capacity);
 		return -1;
 	}
-	for (size_t i = 0; i < srv->plugins.n; i++)
+	/* A session area's providers hold a group, as when created by hand. */
+	for (size_t i = 0; i < srv->plugins.n; i++) {
+		capacity[opt.n_areas] = srv->plugins.v[i].desc->booking_model ==
+		    KORPU_BOOKING_SESSION ? PROVIDER_SESSION_CAPACITY : 1;
 		areas[opt.n_areas++] = srv->plugins.v[i].name;
+	}
 	time_format_ms(wall_ms(), today, sizeof(today));
 	today[10] = '\0';
 	opt.areas = areas;
@@ -632,9 +638,11 @@ directory_import(struct server *srv, const json_t *dataset, const char *default_
 	opt.timezone = PROVIDER_TIMEZONE_DEFAULT;
 	opt.slot_minutes = 30;
 	opt.capacity = 1;
+	opt.area_capacity = capacity;
 	opt.today = today;
 	rc = hsds_map(dataset, &opt, &im->mapped, err, sizeof(err));
 	free(areas);
+	free(capacity);
 	im->srv = srv;
 	snprintf(im->actor, sizeof(im->actor), "%s", actor);
 	im->done = done;

@@ -1519,6 +1519,16 @@ region_of(struct map *m, const struct row *adr)
 	return NULL;
 }
 
+/* The capacity of a provider in area (one of opt->areas). */
+static int
+capacity_of(const struct hsds_options *opt, const char *area)
+{
+	for (size_t i = 0; opt->area_capacity && i < opt->n_areas; i++)
+		if (strcmp(opt->areas[i], area) == 0)
+			return opt->area_capacity[i];
+	return opt->capacity;
+}
+
 static json_t *
 languages_of(struct map *m, const struct row *svc, const struct row *loc, int *dropped)
 {
@@ -1711,7 +1721,7 @@ map_provider(struct map *m, const struct row *sal, const struct row *svc, const 
 		    HSDS_LANGUAGES_MAX, HSDS_LANGUAGES_MAX);
 	put(m, p, "timezone", json_string(m->opt->timezone));
 	put(m, p, "slot_minutes", json_integer(m->opt->slot_minutes));
-	put(m, p, "capacity", json_integer(m->opt->capacity));
+	put(m, p, "capacity", json_integer(capacity_of(m->opt, area)));
 	hours = hours_of(m, sal, svc, loc, source_id);
 	if (json_array_size(hours) == 0)
 		report(m, m->warnings, rt, rid, "no usable opening hours: imported with \"hours\": []"
@@ -1846,11 +1856,18 @@ options_check(const struct hsds_options *opt, char *err, size_t errlen)
 		snprintf(err, errlen, "options: areas or regions missing");
 		return -1;
 	}
-	for (i = 0; i < opt->n_areas; i++)
+	for (i = 0; i < opt->n_areas; i++) {
 		if (opt->areas[i] == NULL) {
 			snprintf(err, errlen, "options: area %zu is NULL", i);
 			return -1;
 		}
+		if (opt->area_capacity &&
+		    (opt->area_capacity[i] < 1 || opt->area_capacity[i] > 1000)) {
+			snprintf(err, errlen, "options: capacity of area %s must be 1..1000",
+			    opt->areas[i]);
+			return -1;
+		}
+	}
 	for (i = 0; i < opt->n_regions; i++)
 		if (opt->regions[i] == NULL) {
 			snprintf(err, errlen, "options: region %zu is NULL", i);

@@ -169,6 +169,8 @@ struct hsds_options {
 	const char *timezone;		/* IANA zone of every provider, e.g. "Asia/Baku" */
 	int slot_minutes;		/* 5..480 */
 	int capacity;			/* 1..1000 */
+	const int *area_capacity;	/* NULL, or one per area (1..1000): the
+					 * capacity of that area's providers */
 	const char *today;		/* "YYYY-MM-DD" to drop expired and future
 					 * schedules, or NULL to ignore their dates */
 };

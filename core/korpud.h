@@ -360,6 +360,8 @@ size_t seats_check(const json_t *seats, struct errlist *errs);
 int school_year_valid(const char *s);
 void languages_check(const json_t *languages, struct errlist *errs);
 #define PROVIDER_TIMEZONE_DEFAULT "Asia/Baku"
+/* A session area's group, unless a provider says otherwise. */
+#define PROVIDER_SESSION_CAPACITY 12
 
 /* client-check.c: a client's record and its search keys. */
 extern const struct bfield client_spec[];

@@ -590,6 +590,9 @@ def test_a_handmade_dataset_maps_areas_regions_and_hours_and_reports_the_rest(ca
     ps = providers_from(k, {u + "P3", u + "P6"})
     assert (ps[u + "P3"]["area"], ps[u + "P3"]["region"]) == ("integration", "ganja")
     assert (ps[u + "P6"]["area"], ps[u + "P6"]["region"]) == ("integration", "baku")
+    # Courses are sessions: a group, as a provider created by hand holds.
+    assert ps[u + "P3"]["capacity"] == 12 and ps[u + "P6"]["capacity"] == 12
+    assert p1["capacity"] == 1 and p2["capacity"] == 1 and p4["capacity"] == 1
 
 
 # ---- errors -------------------------------------------------------------

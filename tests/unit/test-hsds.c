@@ -511,6 +511,31 @@ area_rules(void **state UNUSED)
 	json_decref(doc);
 }
 
+/* A provider's capacity is its area's when the options give one per area. */
+static void
+capacity_by_area(void **state UNUSED)
+{
+	static const int by_area[] = { 1, 1, 1, 1, 12 };
+	struct hsds_options o = options();
+	json_t *doc = base(), *out;
+
+	o.area_capacity = by_area;
+	out = map(doc, &o);		/* base's provider is in employment */
+	assert_int_equal(json_integer_value(json_object_get(provider(out, "sal1"), "capacity")), 1);
+	json_decref(out);
+	json_object_del(doc, "attributes");
+	o.default_area = "integration";
+	out = map(doc, &o);
+	assert_string_equal(field(provider(out, "sal1"), "area"), "integration");
+	assert_int_equal(json_integer_value(json_object_get(provider(out, "sal1"), "capacity")), 12);
+	json_decref(out);
+	o.area_capacity = NULL;		/* without: the one capacity for all */
+	out = map(doc, &o);
+	assert_int_equal(json_integer_value(json_object_get(provider(out, "sal1"), "capacity")), 2);
+	json_decref(out);
+	json_decref(doc);
+}
+
 /* ---- region and address */
 
 static void
@@ -1303,6 +1328,7 @@ static void
 bad_options(void **state UNUSED)
 {
 	static const char *const none[] = { NULL };
+	static const int zero_for_schools[] = { 1, 0, 1, 1, 12 };
 	struct hsds_options o;
 	char err[128];
 	json_t *doc = J("{'organizations': []}"), *out;
@@ -1326,6 +1352,7 @@ bad_options(void **state UNUSED)
 	REFUSED(o.slot_minutes = 481, "slot_minutes");
 	REFUSED(o.capacity = 0, "capacity");
 	REFUSED(o.capacity = 1001, "capacity");
+	REFUSED(o.area_capacity = zero_for_schools, "capacity of area schools");
 	REFUSED(o.default_area = "cooking", "default_area");
 	REFUSED(o.default_region = "paris", "default_region");
 	REFUSED((o.regions = none, o.n_regions = 1), "region 0 is NULL");
@@ -1459,6 +1486,7 @@ main(void)
 		cmocka_unit_test(examples_agree_in_every_shape),
 		cmocka_unit_test(examples_lists_and_other_records),
 		cmocka_unit_test(area_rules),
+		cmocka_unit_test(capacity_by_area),
 		cmocka_unit_test(region_rules),
 		cmocka_unit_test(address_rules),
 		cmocka_unit_test(organization_kind),
