@@ -2,22 +2,14 @@
  * api-clients.c - the people korpu serves: POST /api/v1/clients,
  * GET /api/v1/clients/{id}, PATCH /api/v1/clients/{id}.
  *
- * A client lives under its region's tag. Its registration number is
- * unique across every region, so it is claimed first under the {reg} tag
- * ("ID|ms"), and then the client is written in its region: two steps,
- * because Redis Cluster cannot write both tags at once. A claim whose
- * client never appeared (korpud died between the steps) is taken over
- * once it is older than CLAIM_STALE_MS.
+ * A client lives under its region's tag; its registration number is
+ * claimed across regions first (client-regno.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <hiredis/hiredis.h>
-
 #include "korpud.h"
-
-#define CLAIM_STALE_MS 60000
 
 int
 client_key(struct request *r, const char *id, char *key, size_t len)
@@ -54,26 +46,6 @@ create_free(struct client_create *c)
 }
 
 static void
-claim_released(const struct tx_result *res, void *arg)
-{
-	(void)res;
-	(void)arg;
-}
-
-/* The client could not be written: give the number back, best effort
- * (a claim left behind goes stale and is taken over later). */
-static void
-claim_release(struct client_create *c)
-{
-	struct tx *t = tx_new("reg");
-	int k = tx_key(t, "regno:%s", c->regno);
-
-	tx_eq(t, k, c->claim);
-	tx_del(t, k);
-	tx_run(t, c->r->srv, claim_released, NULL);
-}
-
-static void
 client_written(const struct tx_result *res, void *arg)
 {
 	struct client_create *c = arg;
@@ -83,7 +55,7 @@ client_written(const struct tx_result *res, void *arg)
 		audit_record(r->srv, r, r->uid, "client.create", "ok", audit_ids("client_id", c->id));
 		reply_json(r, 201, json_incref(c->doc));
 	} else {
-		claim_release(c);
+		regno_release(r->srv, c->regno, c->claim);
 		reply_unavailable(r, "redis: the client could not be stored", 1);
 	}
 	create_free(c);
@@ -111,114 +83,44 @@ client_write(struct client_create *c)
 		tx_zadd(t, kn, 0, json_string_value(v));
 	json_decref(keys);
 	if (tx_run(t, c->r->srv, client_written, c) < 0) {
-		claim_release(c);
+		regno_release(c->r->srv, c->regno, c->claim);
 		reply_unavailable(c->r, "redis: the client could not be stored", 1);
 		create_free(c);
 	}
 }
 
-static void client_claimed(const struct tx_result *res, void *arg);
-
+/* 409 naming the client that has the number (when known). */
 static void
-claim_send(struct client_create *c, const char *stale)
+regno_taken(struct request *r, const char *action, const char *holder)
 {
-	struct tx *t = tx_new("reg");
-	int k = tx_key(t, "regno:%s", c->regno);
+	json_t *p;
 
-	snprintf(c->claim, sizeof(c->claim), "%s|%lld", c->id, (long long)(wall_ms()));
-	if (stale)
-		tx_eq(t, k, stale);	/* take over exactly the stale claim seen */
-	else
-		tx_absent(t, k);
-	tx_set(t, k, c->claim);
-	if (tx_run(t, c->r->srv, client_claimed, c) < 0) {
-		reply_unavailable(c->r, "redis: the client could not be stored", 1);
-		create_free(c);
+	if (holder == NULL || holder[0] == '\0') {
+		reply_problem(r, 409, "registration_no: a client with this registration number exists");
+		return;
 	}
-}
-
-struct holder_check {
-	struct client_create *c;
-	char claim[128];		/* struct tx_result's current */
-};
-
-static void
-duplicate(struct client_create *c, const char *other_id)
-{
-	struct request *r = c->r;
-	json_t *p = problem_new(409, "registration_no: a client with this registration number "
+	p = problem_new(409, "registration_no: a client with this registration number "
 	    "exists (client_id names it)", NULL);
-
-	json_object_set_new(p, "client_id", json_string(other_id));
-	audit_record(r->srv, r, r->uid, "client.create", "duplicate",
-	    audit_ids("client_id", other_id));
+	json_object_set_new(p, "client_id", json_string(holder));
+	audit_record(r->srv, r, r->uid, action, "duplicate", audit_ids("client_id", holder));
 	reply_json_problem(r, 409, p);
-	create_free(c);
-}
-
-/* Someone holds the number: a client, or a claim that went stale? */
-static void
-holder_read(struct doc *docs, size_t n, void *arg)
-{
-	struct holder_check *h = arg;
-	struct client_create *c = h->c;
-	char other[ID_MAX];
-	const char *bar = strchr(h->claim, '|');
-	long long at = bar ? strtoll(bar + 1, NULL, 10) : 0;
-
-	(void)n;
-	snprintf(other, sizeof(other), "%.*s", bar ? (int)(bar - h->claim) : 0, h->claim);
-	if (docs == NULL) {
-		reply_unavailable(c->r, "redis: the client could not be stored", 1);
-		create_free(c);
-	} else if (docs[0].doc) {
-		duplicate(c, other);
-	} else if (wall_ms() - at > CLAIM_STALE_MS) {
-		rlog_warn(c->r, "clients: taking over a stale registration number claim of %s", other);
-		claim_send(c, h->claim);
-	} else {
-		/* Being registered right now by another request. */
-		duplicate(c, other);
-	}
-	free(h);
 }
 
 static void
-client_claimed(const struct tx_result *res, void *arg)
+create_claimed(enum regno_outcome how, const char *what, void *arg)
 {
 	struct client_create *c = arg;
-	struct holder_check *h;
-	const char *bar;
-	char other[ID_MAX], key[160];
-	const char *keys[] = { key };
 
-	if (res->status == TX_OK) {
+	if (how == REGNO_CLAIMED) {
+		snprintf(c->claim, sizeof(c->claim), "%s", what);
 		client_write(c);
 		return;
 	}
-	if (res->status != TX_CONFLICT) {
+	if (how == REGNO_TAKEN)
+		regno_taken(c->r, "client.create", what);
+	else
 		reply_unavailable(c->r, "redis: the client could not be stored", 1);
-		create_free(c);
-		return;
-	}
-	bar = strchr(res->current, '|');
-	snprintf(other, sizeof(other), "%.*s", bar ? (int)(bar - res->current) : 0, res->current);
-	h = calloc(1, sizeof(*h));
-	if (h == NULL || !id_valid(other, 1)) {
-		/* Not ours to interpret: treat as a duplicate of nobody known. */
-		free(h);
-		reply_problem(c->r, 409, "registration_no: a client with this registration number exists");
-		create_free(c);
-		return;
-	}
-	h->c = c;
-	snprintf(h->claim, sizeof(h->claim), "%s", res->current);
-	key_region(key, sizeof(key), id_region(other), "client", other);
-	if (store_fetch(c->r->srv, keys, 1, holder_read, h) < 0) {
-		free(h);
-		reply_unavailable(c->r, "redis: the client could not be stored", 1);
-		create_free(c);
-	}
+	create_free(c);
 }
 
 void
@@ -263,7 +165,10 @@ api_client_create(struct request *r)
 	json_object_set_new(c->doc, "created_by", json_string(r->uid));
 	json_object_set_new(c->doc, "updated_at", json_string(at));
 	json_object_set_new(c->doc, "updated_by", json_string(r->uid));
-	claim_send(c, NULL);
+	if (regno_claim(r->srv, c->regno, c->id, create_claimed, c) < 0) {
+		reply_problem(r, 500, "out of memory");
+		create_free(c);
+	}
 }
 
 /* ---- GET /api/v1/clients/{id} ---- */
@@ -303,11 +208,15 @@ api_client_get(struct request *r)
  * A read-modify-write of one client: fetch, let change() edit a copy,
  * write it back if nobody changed it meanwhile (else read again, a few
  * times). change returns 0, or an HTTP status it has already answered.
+ * done, when given, hears once at the end whether the change was stored
+ * (after the answer went: it gets the server, not the request).
  */
 struct client_edit {
 	struct request *r;
+	struct server *srv;
 	char key[160];
 	client_change_fn change;
+	client_edit_done_fn done;
 	void *arg;
 	const char *action;
 	json_t *doc;			/* the edited copy */
@@ -318,8 +227,10 @@ struct client_edit {
 static void edit_read(struct doc *docs, size_t n, void *arg);
 
 static void
-edit_free(struct client_edit *e)
+edit_end(struct client_edit *e, int stored)
 {
+	if (e->done)
+		e->done(e->srv, stored, e->arg);
 	json_decref(e->doc);
 	json_decref(e->old_keys);
 	free(e);
@@ -336,7 +247,7 @@ edit_written(const struct tx_result *res, void *arg)
 		audit_record(r->srv, r, r->uid, e->action, "ok",
 		    audit_ids("client_id", json_string_value(json_object_get(e->doc, "id"))));
 		reply_json(r, 200, json_incref(e->doc));
-		edit_free(e);
+		edit_end(e, 1);
 		return;
 	}
 	if (res->status == TX_CONFLICT && ++e->tries < 8) {
@@ -351,7 +262,7 @@ edit_written(const struct tx_result *res, void *arg)
 		    "look again and retry");
 	else
 		reply_unavailable(r, "redis: the client could not be changed", 1);
-	edit_free(e);
+	edit_end(e, 0);
 }
 
 static void
@@ -372,13 +283,13 @@ edit_read(struct doc *docs, size_t n, void *arg)
 			reply_unavailable(r, "redis: the client cannot be read right now", 1);
 		else
 			reply_problem(r, 404, "no such client");
-		edit_free(e);
+		edit_end(e, 0);
 		return;
 	}
 	e->old_keys = client_name_keys(docs[0].doc);
 	e->doc = json_deep_copy(docs[0].doc);
 	if (e->change(r, e->doc, e->arg) != 0) {
-		edit_free(e);
+		edit_end(e, 0);
 		return;
 	}
 	time_format_ms(wall_ms(), at, sizeof(at));
@@ -398,7 +309,41 @@ edit_read(struct doc *docs, size_t n, void *arg)
 	json_decref(new_keys);
 	if (tx_run(t, r->srv, edit_written, e) < 0) {
 		reply_unavailable(r, "redis: the client could not be changed", 1);
-		edit_free(e);
+		edit_end(e, 0);
+	}
+}
+
+/* client_edit, and done(srv, stored, arg) once at the end, whatever
+ * happens (also when it cannot start). */
+void
+client_edit_then(struct request *r, const char *id, const char *action, client_change_fn change,
+    void *arg, client_edit_done_fn done)
+{
+	struct server *srv = r->srv;
+	struct client_edit *e;
+	const char *keys[1];
+
+	e = calloc(1, sizeof(*e));
+	if (e == NULL) {
+		reply_problem(r, 500, "out of memory");
+		if (done)
+			done(srv, 0, arg);
+		return;
+	}
+	e->r = r;
+	e->srv = srv;
+	e->change = change;
+	e->done = done;
+	e->arg = arg;
+	e->action = action;
+	if (client_key(r, id, e->key, sizeof(e->key)) < 0) {
+		edit_end(e, 0);
+		return;
+	}
+	keys[0] = e->key;
+	if (store_fetch(srv, keys, 1, edit_read, e) < 0) {
+		reply_unavailable(r, "redis: the client cannot be read right now", 1);
+		edit_end(e, 0);
 	}
 }
 
@@ -406,46 +351,76 @@ void
 client_edit(struct request *r, const char *id, const char *action, client_change_fn change,
     void *arg)
 {
-	struct client_edit *e;
-	const char *keys[1];
-
-	e = calloc(1, sizeof(*e));
-	if (e == NULL) {
-		reply_problem(r, 500, "out of memory");
-		return;
-	}
-	if (client_key(r, id, e->key, sizeof(e->key)) < 0) {
-		free(e);
-		return;
-	}
-	e->r = r;
-	e->change = change;
-	e->arg = arg;
-	e->action = action;
-	keys[0] = e->key;
-	if (store_fetch(r->srv, keys, 1, edit_read, e) < 0) {
-		reply_unavailable(r, "redis: the client cannot be read right now", 1);
-		edit_free(e);
-	}
+	client_edit_then(r, id, action, change, arg, NULL);
 }
 
-/* PATCH: members sent replace the stored ones; null clears an optional one. */
+/*
+ * PATCH: members sent replace the stored ones; null clears an optional
+ * one. A new registration number is claimed first, and the old one
+ * given back once the client has the new one.
+ */
+struct client_patch {
+	struct request *r;		/* until the claim is answered */
+	char id[ID_MAX];
+	char regno[40];			/* the new number, normalized */
+	char claim[ID_MAX + 24];	/* its claim, when this change made one */
+	char old[40];			/* the number the client had */
+};
+
 static int
 patch_apply(struct request *r, json_t *doc, void *arg)
 {
+	struct client_patch *p = arg;
 	const char *key;
 	json_t *v;
 
-	(void)arg;
+	if (p && regno_normalize(json_string_value(json_object_get(doc, "registration_no")),
+	    p->old, sizeof(p->old)) < 0)
+		p->old[0] = '\0';
 	json_object_foreach(r->body, key, v)
 		json_object_set(doc, key, v);
 	return 0;
+}
+
+static void
+patch_done(struct server *srv, int stored, void *arg)
+{
+	struct client_patch *p = arg;
+
+	if (!stored && p->claim[0])
+		regno_release(srv, p->regno, p->claim);
+	else if (stored && p->old[0] && strcmp(p->old, p->regno) != 0)
+		regno_release_held(srv, p->old, p->id);
+	free(p);
+}
+
+static void
+patch_claimed(enum regno_outcome how, const char *what, void *arg)
+{
+	struct client_patch *p = arg;
+	struct request *r = p->r;
+
+	if (how == REGNO_CLAIMED || how == REGNO_OURS) {
+		if (how == REGNO_CLAIMED)
+			snprintf(p->claim, sizeof(p->claim), "%s", what);
+		client_edit_then(r, p->id, "client.update", patch_apply, p, patch_done);
+		return;
+	}
+	if (how == REGNO_TAKEN)
+		regno_taken(r, "client.update", what);
+	else
+		reply_unavailable(r, "redis: the client could not be changed", 1);
+	free(p);
 }
 
 void
 api_client_patch(struct request *r)
 {
 	struct errlist errs = { 0 };
+	const char *id = request_param(r, "id");
+	const char *regno = json_string_value(json_object_get(r->body, "registration_no"));
+	struct client_patch *p;
+	char key[160];
 
 	client_check(r->body, 1, r->srv->conf, &errs);
 	if (errs.n) {
@@ -453,5 +428,22 @@ api_client_patch(struct request *r)
 		errlist_free(&errs);
 		return;
 	}
-	client_edit(r, request_param(r, "id"), "client.update", patch_apply, NULL);
+	if (regno == NULL) {
+		client_edit(r, id, "client.update", patch_apply, NULL);
+		return;
+	}
+	if (client_key(r, id, key, sizeof(key)) < 0)
+		return;
+	p = calloc(1, sizeof(*p));
+	if (p == NULL) {
+		reply_problem(r, 500, "out of memory");
+		return;
+	}
+	p->r = r;
+	snprintf(p->id, sizeof(p->id), "%s", id);
+	regno_normalize(regno, p->regno, sizeof(p->regno));
+	if (regno_claim(r->srv, p->regno, p->id, patch_claimed, p) < 0) {
+		reply_problem(r, 500, "out of memory");
+		free(p);
+	}
 }

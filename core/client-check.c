@@ -14,7 +14,7 @@ static const char *const sexes[] = { "female", "male", "other", "unknown", NULL 
 static const char *const name_members[] = { "given_name", "family_name", NULL };
 
 const struct bfield client_spec[] = {
-	{ "registration_no", BF_STRING, BF_REQUIRED | BF_FIXED, 32, NULL, 0, 0, 0 },
+	{ "registration_no", BF_STRING, BF_REQUIRED, 32, NULL, 0, 0, 0 },
 	{ "given_name", BF_STRING, BF_REQUIRED, 100, NULL, 0, 0, 0 },
 	{ "family_name", BF_STRING, BF_REQUIRED, 100, NULL, 0, 0, 0 },
 	{ "birth_date", BF_DATE, BF_REQUIRED, 10, NULL, 0, 0, 0 },

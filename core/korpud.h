@@ -792,8 +792,19 @@ void api_client_patch(struct request *r);
 void api_client_search(struct request *r);
 int client_key(struct request *r, const char *id, char *key, size_t len);
 typedef int (*client_change_fn)(struct request *r, json_t *doc, void *arg);
+typedef void (*client_edit_done_fn)(struct server *srv, int stored, void *arg);
 void client_edit(struct request *r, const char *id, const char *action, client_change_fn change,
     void *arg);
+void client_edit_then(struct request *r, const char *id, const char *action,
+    client_change_fn change, void *arg, client_edit_done_fn done);
+
+/* client-regno.c: a registration number claimed for one client across regions. */
+enum regno_outcome { REGNO_CLAIMED, REGNO_OURS, REGNO_TAKEN, REGNO_UNAVAILABLE };
+typedef void (*regno_claimed_fn)(enum regno_outcome how, const char *what, void *arg);
+int regno_claim(struct server *srv, const char *regno, const char *id, regno_claimed_fn done,
+    void *arg);
+void regno_release(struct server *srv, const char *regno, const char *claim);
+void regno_release_held(struct server *srv, const char *regno, const char *id);
 void api_consent_put(struct request *r);
 void api_household_create(struct request *r);
 void api_household_get(struct request *r);

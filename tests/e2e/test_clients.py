@@ -6,12 +6,13 @@ one region, who may do what, and the audit trail of reads."""
 import datetime
 import re
 import threading
+import time
 import urllib.parse
 
 import pytest
 
 from casework import client_body, days_from_today, give_consent, make_client, unique
-from servers import assert_problem, wait_for
+from servers import RedisClient, assert_problem, wait_for
 
 CLIENTS = "/api/v1/clients"
 HOUSEHOLDS = "/api/v1/households"
@@ -136,7 +137,9 @@ def test_patch_changes_the_given_members_and_keeps_the_others(case_korpud):
 
 
 @pytest.mark.parametrize("change,field", [
-    ({"registration_no": "AZ-1"}, "registration_no"),
+    ({"registration_no": "AB#1"}, "registration_no"),
+    ({"registration_no": None}, "registration_no"),
+    ({"registration_no": ""}, "registration_no"),
     ({"region": "ganja"}, "region"),
     ({"region": "baku"}, "region"),
     ({"given_name": 5}, "given_name"),
@@ -295,6 +298,79 @@ def test_fifty_concurrent_registrations_of_one_number_make_one_client(case_korpu
             assert a.body["client_id"] == winner["id"], a.body
     r = k.get("%s?q=%s" % (CLIENTS, urllib.parse.quote(regno)), token=k.staff.caseworker)
     assert r.status == 200 and r.body["items"] == [winner]
+
+
+def regno_claim(k, typed):
+    """The claim a registration number has in Redis ("ID|ms"), or None."""
+    norm = re.sub(r"[ -]", "", typed).upper()
+    with RedisClient(k.redis_port) as c:
+        v = c.call("GET", "korpu:{reg}:regno:%s" % norm)
+    return v.decode() if v else None
+
+
+def test_a_mistyped_registration_number_can_be_corrected(case_korpud):
+    k = case_korpud
+    old, new = unique_regno(), unique_regno()
+    c = make_client(k, registration_no=old)
+    r = patch(k, c, {"registration_no": new.lower().replace("-", " ")})
+    assert r.status == 200, r.body
+    assert r.body["registration_no"] == new.lower().replace("-", " ")
+    assert k.get(client_path(c), token=k.staff.caseworker).body == r.body
+    # Found by the new number only; the old one is free again.
+    assert search(k, new) == [c["id"]]
+    assert search(k, old) == []
+    wait_for(lambda: regno_claim(k, old) is None, 5.0, what="the old number given back")
+    assert regno_claim(k, new).startswith(c["id"] + "|")
+    other = make_client(k, registration_no=old)
+    assert search(k, old) == [other["id"]]
+    # The same number typed another way is no change of number.
+    r = patch(k, c, {"registration_no": new})
+    assert r.status == 200 and r.body["registration_no"] == new
+    assert search(k, new) == [c["id"]]
+    # The change is audited.
+    r = k.get("/api/v1/audit?client_id=%s" % c["id"], token=k.staff.admin)
+    assert r.status == 200
+    assert [e["action"] for e in r.body["items"]].count("client.update") >= 2, r.body
+
+
+def test_a_number_another_client_has_is_409_naming_it(case_korpud):
+    k = case_korpud
+    a = make_client(k)
+    b = make_client(k, region="ganja")
+    r = patch(k, b, {"registration_no": a["registration_no"].lower(), "phone": "+994 12 000"})
+    assert_problem(r, 409)
+    assert r.body["client_id"] == a["id"], r.body
+    # Nothing of the change was stored, and both keep their numbers.
+    assert k.get(client_path(b), token=k.staff.caseworker).body == b
+    assert search(k, a["registration_no"]) == [a["id"]]
+    assert search(k, b["registration_no"]) == [b["id"]]
+
+
+def test_a_new_number_for_an_unknown_client_is_404_and_claims_nothing(case_korpud):
+    k = case_korpud
+    regno = unique_regno()
+    for cid in UNKNOWN_IDS:
+        assert_problem(patch(k, cid, {"registration_no": regno}), 404)
+    time.sleep(0.2)
+    assert regno_claim(k, regno) is None
+    make_client(k, registration_no=regno)
+
+
+def test_twenty_clients_racing_for_one_new_number_one_gets_it(case_korpud):
+    k = case_korpud
+    clients = [make_client(k, region="baku" if i % 2 else "ganja") for i in range(20)]
+    regno = unique_regno()
+    answers = concurrently([
+        (lambda c=c: patch(k, c, {"registration_no": regno})) for c in clients])
+    statuses = sorted(a.status if hasattr(a, "status") else repr(a) for a in answers)
+    assert statuses.count(200) == 1 and statuses.count(409) == 19, statuses
+    winner = next(c for c, a in zip(clients, answers) if a.status == 200)
+    assert search(k, regno) == [winner["id"]]
+    for c, a in zip(clients, answers):
+        if a.status == 409:
+            assert a.body["client_id"] == winner["id"], a.body
+            assert k.get(client_path(c), token=k.staff.caseworker).body == c
+            assert search(k, c["registration_no"]) == [c["id"]]
 
 
 # ---- finding clients -------------------------------------------------------
