@@ -1,6 +1,6 @@
 """The web client's journeys in Debian's chromium (see conftest.py): the
 caseworker's, the provider's, the language switch, validation errors at
-their fields, the 503 state, markup in names, and accessibility."""
+their fields, correcting a client's details, the 503 state, markup in names, and accessibility."""
 import os
 import signal
 
@@ -58,6 +58,14 @@ def test_language_switch(web_korpud, journey):
 def test_invalid_input_is_shown_at_its_field(web_korpud, journey):
     c = client_with_consent(web_korpud)
     journey("invalid", client=c["id"], registration_no="AZ-WEB-" + unique("x").split()[-1])
+
+
+def test_a_client_s_details_are_corrected(web_korpud, journey):
+    c = make_client(web_korpud, phone="+994 50 111 22 33", languages=["az"])
+    other = make_client(web_korpud)
+    n = unique("x").split()[-1]
+    journey("edit", client=c["id"], other_regno=other["registration_no"],
+            new_regno="AZ-FIX-" + n)
 
 
 def test_unavailable_state(web_korpud, journey):

@@ -8,6 +8,7 @@ import login from './views/login.js';
 import clients from './views/clients.js';
 import clientNew from './views/client-new.js';
 import clientPage from './views/client.js';
+import clientEdit from './views/client-edit.js';
 import referralNew from './views/referral-new.js';
 import book from './views/book.js';
 import inbox from './views/inbox.js';
@@ -20,6 +21,7 @@ const ROUTES = [
   ['/clients', clients, ['caseworker', 'supervisor']],
   ['/clients/new', clientNew, ['caseworker']],
   ['/clients/:id', clientPage, ['caseworker', 'supervisor']],
+  ['/clients/:id/edit', clientEdit, ['caseworker']],
   ['/clients/:id/refer', referralNew, ['caseworker']],
   ['/book/:referral', book, ['caseworker']],
   ['/reschedule/:appointment', book, ['caseworker']],

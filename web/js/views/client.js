@@ -21,7 +21,8 @@ export default async function clientPage(view, ctx) {
   const canWrite = ctx.user.roles.includes('caseworker');
 
   add(view, h('div', { class: 'title-row' }, h('h1', {}, name(client)),
-    canWrite ? h('a', { class: 'button primary', href: `#/clients/${enc}/refer` }, t('referral.new')) : null));
+    canWrite ? h('div', { class: 'actions' }, h('a', { class: 'button', href: `#/clients/${enc}/edit` }, t('client.edit')),
+      h('a', { class: 'button primary', href: `#/clients/${enc}/refer` }, t('referral.new'))) : null));
   const notice = ctx.query.get('notice');
   if (notice) {
     // Said once: a reload or a later refresh of this page does not repeat it.
