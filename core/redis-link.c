@@ -104,6 +104,7 @@ link_retry_later(struct redis_link *l)
 	/* Up to a quarter of jitter, so several korpud instances that lost
 	 * Redis together do not reconnect in lockstep. */
 	ms += (long long)(random() % (ms / 4 + 1));
+	log_debug("redis: next connection attempt in %lld ms", ms);
 	tv = ms_tv(ms);
 	evtimer_add(l->retry_ev, &tv);
 	l->backoff_ms *= 2;
@@ -263,9 +264,10 @@ redis_link_handshake_done(struct redis_link *l, int ok, const char *why)
 	metrics_redis_connected();
 	l->backoff_ms = l->reconnect_min_ms;
 	snprintf(l->last_error, sizeof(l->last_error), "ready");
-	log_info("redis: connected and ready (%s%s%d, db %d)",
-	    l->socket ? l->socket : l->host, l->socket ? "" : ":",
-	    l->socket ? 0 : l->port, l->db);
+	if (l->socket)
+		log_info("redis: connected and ready (%s, db %d)", l->socket, l->db);
+	else
+		log_info("redis: connected and ready (%s:%d, db %d)", l->host, l->port, l->db);
 }
 
 static void
@@ -391,6 +393,9 @@ link_connect(struct redis_link *l)
 	if (ac == NULL || ac->err) {
 		snprintf(l->last_error, sizeof(l->last_error), "cannot connect: %s",
 		    ac ? ac->errstr : "out of memory");
+		/* (a unix socket that is not there fails here, at once; a TCP
+		 * connect fails in on_connect, which logs the same way) */
+		log_warn("redis: %s", l->last_error);
 		if (ac)
 			redisAsyncFree(ac);
 		link_retry_later(l);

@@ -4,8 +4,10 @@
 # Installs missing Debian packages, builds korpu twice (plain, and with
 # ASan+UBSan), and in each build runs the cmocka unit tests and the
 # end-to-end tests against real redis-server processes it starts itself;
-# the plain build's unit tests and end-to-end tests run once more under
-# valgrind; in each build the browser tests (tests/browser: the web
+# the plain build's end-to-end tests run against Redis in cluster mode (a
+# check of the key schema's hash tags), the others against a standalone
+# Redis; the plain build's unit tests and end-to-end tests run once more
+# under valgrind; in each build the browser tests (tests/browser: the web
 # client in Debian's chromium, driven by playwright-core) run too, and every fuzz target
 # runs for a short while. Warnings are errors. Ends with the line
 # "N passed, N failed, N skipped" and exits non-zero on any failure.
@@ -53,8 +55,16 @@ unit() {	# unit VARIANT [WRAPPER]: cmocka tests, JUnit XML into results
 }
 
 e2e() {		# e2e VARIANT [WRAPPER]: korpud runs under WRAPPER when given
-	local variant=$1 wrapper=${2:-}
-	KORPU_BUILD="$root/build/$variant" KORPU_E2E_WRAPPER="$wrapper" timeout 900 \
+	local variant=$1 wrapper=${2:-} cluster=
+	# The plain build's run has every redis-server the tests start in
+	# cluster mode (KORPU_REDIS_CLUSTER, tests/e2e/servers.py: one node
+	# holding all 16384 slots), where Redis refuses any script, multi-key
+	# command or transaction whose keys hash to two slots: the whole suite
+	# checks that korpud keeps to its key schema (docs/redis-keys.md). The
+	# ASan+UBSan and valgrind runs keep a standalone Redis, as shipped.
+	[ "$variant" = plain ] && [ -z "$wrapper" ] && cluster=1
+	KORPU_BUILD="$root/build/$variant" KORPU_E2E_WRAPPER="$wrapper" \
+		KORPU_REDIS_CLUSTER="$cluster" timeout 900 \
 		/usr/bin/python3 -m pytest -q -p no:cacheprovider \
 		--junitxml="$results/$variant${wrapper:+-valgrind}-e2e.xml" tests/e2e
 	local rc=$?

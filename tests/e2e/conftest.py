@@ -3,7 +3,8 @@
 Each test gets its own redis-server and korpud (the `redis` and `korpud`
 fixtures; `make_korpud` for custom configurations), all in the test's
 tmp_path. Teardown stops every korpud with SIGTERM and checks that it
-exited 0 and that its log holds no sanitizer report; teardown runs when
+exited 0 and that its log holds no sanitizer report and no refusal of
+keys of two hash slots (Redis in cluster mode); teardown runs when
 the test failed too, and kill_all() at the end of the session kills
 anything still recorded.
 
@@ -14,6 +15,8 @@ restarts a slapd starts its own with `make_slapd`. korpud.sign_in(uid)
 returns a token; korpud.auth_token makes it the default for requests.
 
 Run: KORPU_BUILD=/work/main/build/plain /usr/bin/python3 -m pytest -q tests/e2e
+(with KORPU_REDIS_CLUSTER=1, every redis-server runs in cluster mode: see
+servers.py.)
 """
 import contextlib
 
@@ -40,7 +43,9 @@ def pytest_configure(config):
 
 
 def pytest_report_header(config):
-    return "korpu build: %s" % servers.build_dir()
+    return "korpu build: %s; Redis: %s" % (
+        servers.build_dir(),
+        "cluster mode (KORPU_REDIS_CLUSTER)" if servers.redis_cluster_mode() else "standalone")
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -65,6 +70,9 @@ def check_korpud_exit(k):
     found = servers.sanitizer_problems(log)
     if found:
         problems.append("sanitizer report in korpud's log (%s)" % ", ".join(found))
+    found = servers.cross_slot_refusals(log)
+    if found:
+        problems.append("Redis refused keys of two hash slots: %s" % found[0])
     if problems:
         pytest.fail("korpud teardown: %s\n--- %s (last 6000 chars) ---\n%s"
                     % ("; ".join(problems), k.log_path, log[-6000:]), pytrace=False)
@@ -72,11 +80,12 @@ def check_korpud_exit(k):
 
 @pytest.fixture
 def make_redis(tmp_path):
-    """Starts redis-servers: make_redis(password=None, name='redis')."""
+    """Starts redis-servers: make_redis(password=None, name='redis',
+    **RedisServer kwargs) (cluster, unixsocket)."""
     started = []
 
-    def make(password=None, name="redis"):
-        r = RedisServer(tmp_path / name, password=password)
+    def make(password=None, name="redis", **kw):
+        r = RedisServer(tmp_path / name, password=password, **kw)
         started.append(r)
         return r.start()
     yield make

@@ -6,6 +6,16 @@ kernel's ephemeral range) and checked free by binding it. Every process is
 recorded by pid as it starts and stopped by that pid (TERM, then KILL):
 kill_all() is the last resort the conftest runs at the end of the session.
 
+With KORPU_REDIS_CLUSTER=1 in the environment every RedisServer runs in
+cluster mode, one node holding all 16384 hash slots (tests/run.sh runs the
+plain end-to-end suite so): Redis then refuses any command or script whose
+declared keys hash to two slots (CROSSSLOT), which checks korpu's key
+schema (docs/redis-keys.md) with every request the suite makes (and the
+conftest fails a test whose korpud logged such a refusal). A cluster-mode
+master takes 2 s to accept commands, so in that mode a few are started
+ahead (SPARES). A RedisServer(unixsocket=True) listens on a unix socket
+in a temporary folder only (no TCP port).
+
 Korpud(..., ldap=slapd) points korpud at a directory (ldap_server.Slapd);
 Korpud.sign_in() and Korpud.auth_token make authenticated requests (staff
 sign-in, POST /api/v1/login, then Authorization: Bearer TOKEN).
@@ -22,6 +32,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections import namedtuple
 from pathlib import Path
@@ -85,6 +96,16 @@ def sanitizer_problems(text):
     if re.search(r"^==\d+== ", text, re.M):
         found.append("valgrind report")
     return found
+
+
+# What Redis in cluster mode answers a command or script whose keys hash
+# to two slots (Redis 7.0).
+CROSS_SLOT_MARKERS = ("CROSSSLOT", "do not hash to the same slot")
+
+
+def cross_slot_refusals(text):
+    """The lines of text (korpud's log) that carry such an answer."""
+    return [line for line in text.splitlines() if any(m in line for m in CROSS_SLOT_MARKERS)]
 
 
 def wrapper():
@@ -165,6 +186,7 @@ def terminate(proc, timeout=5.0, sig=signal.SIGTERM):
 
 def kill_all():
     """Last resort: kills every process still recorded."""
+    _drop_spares()
     for pid, proc in list(_live.items()):
         terminate(proc, timeout=2.0)
 
@@ -220,10 +242,20 @@ class RedisError(Exception):
 
 class RedisClient:
     """A minimal RESP client over one socket (enough for PING, GET,
-    SCRIPT FLUSH, AUTH)."""
+    SCRIPT FLUSH, AUTH). port: a TCP port on 127.0.0.1, or the path of a
+    unix socket (a str or Path)."""
 
     def __init__(self, port, password=None, timeout=2.0):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        if isinstance(port, (str, Path)):
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(timeout)
+            try:
+                self.sock.connect(str(port))
+            except OSError:
+                self.sock.close()
+                raise
+        else:
+            self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         self.file = self.sock.makefile("rb")
         if password is not None:
             self.call("AUTH", password)
@@ -271,36 +303,138 @@ class RedisClient:
         raise RedisError("unexpected reply %r" % line)
 
 
-class RedisServer:
-    """redis-server on 127.0.0.1:port, all its files in workdir."""
+def redis_cluster_mode():
+    """$KORPU_REDIS_CLUSTER set (and not 0): RedisServers run in cluster
+    mode unless told otherwise."""
+    return os.environ.get("KORPU_REDIS_CLUSTER", "") not in ("", "0")
 
-    def __init__(self, workdir, password=None, port=None):
+
+# Hash slots of a Redis Cluster; a cluster-mode RedisServer holds them all.
+CLUSTER_SLOTS = 16384
+
+# The longest unix socket path (sun_path is 108 bytes with its NUL).
+_UNIX_PATH_MAX = 107
+
+
+def _redis_argv(workdir, port, socket_path=None, bus_port=None, password=None):
+    """redis-server's command line; it runs in workdir (its cwd too), so
+    its files are named relative to it (see _take_spare)."""
+    argv = ["redis-server", "--dir", str(workdir), "--port", str(port or 0),
+            "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
+            "--appendfsync", "always", "--pidfile", "redis.pid",
+            "--logfile", "redis.log", "--daemonize", "no"]
+    if socket_path is not None:
+        argv += ["--unixsocket", str(socket_path), "--unixsocketperm", "700"]
+    if bus_port is not None:
+        argv += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                 "--cluster-port", str(bus_port)]
+    if password is not None:
+        argv += ["--requirepass", password]
+    return argv
+
+
+def _spawn_redis(argv, workdir):
+    return _track(subprocess.Popen(
+        argv, cwd=str(workdir), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True))
+
+
+# A cluster-mode master refuses commands (CLUSTERDOWN) for its first 2 s
+# (Redis' CLUSTER_WRITABLE_DELAY), which would add 2 s to every test. In
+# cluster mode (redis_cluster_mode()) a few plain cluster-mode servers are
+# therefore started ahead, each in a temporary folder of its own, and given
+# every slot at once (slots added after those 2 s would wait for the
+# rejoin delay, up to 5 s more); a RedisServer's first start takes one,
+# older than those 2 s by then, and moves its folder into place (see
+# _take_spare).
+SPARES = 2
+_Spare = namedtuple("_Spare", "proc dir port bus_port")
+_spares = []
+
+
+def _add_spares():
+    while len(_spares) < SPARES:
+        d = Path(tempfile.mkdtemp(prefix="korpu-redis-"))
+        port, bus_port = free_port(), free_port()
+        sp = _Spare(_spawn_redis(_redis_argv(d, port, bus_port=bus_port), d), d, port, bus_port)
+        deadline = time.monotonic() + 5.0
+        while True:
+            try:
+                with RedisClient(port, timeout=0.5) as c:
+                    c.call("CLUSTER", "ADDSLOTSRANGE", 0, CLUSTER_SLOTS - 1)
+                _spares.append(sp)
+                break
+            except (OSError, RedisError):
+                if sp.proc.poll() is not None or time.monotonic() >= deadline:
+                    terminate(sp.proc, timeout=2.0)
+                    shutil.rmtree(str(d), ignore_errors=True)
+                    return      # no spares, then: each start waits itself
+                time.sleep(0.02)
+
+
+def _drop_spares():
+    while _spares:
+        sp = _spares.pop()
+        terminate(sp.proc, timeout=2.0)
+        shutil.rmtree(str(sp.dir), ignore_errors=True)
+
+
+atexit.register(_drop_spares)
+
+
+class RedisServer:
+    """redis-server on 127.0.0.1:port, all its files in workdir.
+
+    cluster: run in cluster mode, as the only node, holding every hash
+    slot (default: redis_cluster_mode()). unixsocket: listen on a unix
+    socket (self.socket_path, mode 700) in workdir (or, when that path
+    would be too long, in a private folder under the system's temporary
+    folder) and on no TCP port (self.port is None)."""
+
+    def __init__(self, workdir, password=None, port=None, cluster=None, unixsocket=False):
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.password = password
-        self.port = port or free_port()
-        self._port_may_change = port is None    # until the first start
+        self.cluster = redis_cluster_mode() if cluster is None else bool(cluster)
+        self.socket_path = None
+        if unixsocket:
+            self.port = None
+            self._port_may_change = False
+            self.socket_path = self.dir / "redis.sock"
+            if len(str(self.socket_path)) > _UNIX_PATH_MAX:
+                short = Path(tempfile.mkdtemp(prefix="korpu-redis-"))
+                atexit.register(shutil.rmtree, str(short), True)
+                self.socket_path = short / "redis.sock"
+        else:
+            self.port = port or free_port()
+            self._port_may_change = port is None    # until the first start
+        # The cluster bus listens on a port of its own (default: port +
+        # 10000, which may be outside 20000-32767 or taken).
+        self.bus_port = free_port() if self.cluster else None
         self.proc = None
         self.logfile = self.dir / "redis.log"
         self.pidfile = self.dir / "redis.pid"
+        self.nodes_conf = self.dir / "nodes.conf"
 
     @property
     def pid(self):
         return self.proc.pid if self.proc else None
 
+    @property
+    def address(self):
+        """What RedisClient takes: the TCP port, or the socket's path."""
+        return self.socket_path if self.socket_path is not None else self.port
+
     def _argv(self):
-        argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-                "--dir", str(self.dir), "--save", "", "--appendonly", "yes",
-                "--appendfsync", "always", "--pidfile", str(self.pidfile),
-                "--logfile", str(self.logfile), "--daemonize", "no"]
-        if self.password is not None:
-            argv += ["--requirepass", self.password]
-        return argv
+        return _redis_argv(self.dir, self.port, self.socket_path, self.bus_port, self.password)
 
     def start(self, timeout=10.0):
-        """Starts redis-server and waits until PING answers. The first
-        start moves to another port if this one was taken meanwhile;
-        later starts (restart()) keep the port."""
+        """Starts redis-server and waits until PING answers (in cluster
+        mode: until the cluster state is ok). The first start moves to
+        other ports if these were taken meanwhile; later starts
+        (restart()) keep them."""
+        if self._take_spare(timeout):
+            return self
         for attempt in range(4):
             try:
                 return self._start(timeout)
@@ -308,15 +442,57 @@ class RedisServer:
                 if not (self._port_may_change and "in use" in str(e)) or attempt == 3:
                     raise
                 self.port = free_port()
+                if self.cluster:
+                    self.bus_port = free_port()
+
+    def _take_spare(self, timeout):
+        """The first start of a plain cluster-mode server in cluster mode:
+        takes a spare started ahead (see SPARES), moving its folder to
+        self.dir (a rename: the server's cwd follows, and it names its
+        files relative to it). False when there is none to take, or it
+        fails; the caller then starts one of its own."""
+        global SPARES
+        if not (self.cluster and redis_cluster_mode() and self.proc is None and
+                self._port_may_change and self.password is None and
+                self.socket_path is None) or any(self.dir.iterdir()):
+            return False
+        _add_spares()
+        if not _spares:
+            return False
+        sp = _spares.pop(0)
+        _add_spares()
+        try:
+            os.rename(str(sp.dir), str(self.dir))     # replaces the empty folder
+        except OSError:     # (another file system: no spares from now on)
+            SPARES = 0
+            terminate(sp.proc, timeout=2.0)
+            shutil.rmtree(str(sp.dir), ignore_errors=True)
+            _drop_spares()
+            return False
+        self.port, self.bus_port, self.proc = sp.port, sp.bus_port, sp.proc
+        try:
+            self._await(time.monotonic() + timeout, 0)
+        except RuntimeError:
+            terminate(self.proc, timeout=2.0)
+            self.proc = None
+            self.port, self.bus_port = free_port(), free_port()
+            for f in list(self.dir.iterdir()):
+                if f.is_dir():
+                    shutil.rmtree(str(f))
+                else:
+                    f.unlink()
+            return False
+        return True
 
     def _start(self, timeout):
         assert self.proc is None or self.proc.poll() is not None, "already running"
         log_start = len(self.log_text())
-        self.proc = _track(subprocess.Popen(
-            self._argv(), cwd=str(self.dir), stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True))
-        deadline = time.monotonic() + timeout
+        self.proc = _spawn_redis(self._argv(), self.dir)
+        return self._await(time.monotonic() + timeout, log_start)
+
+    def _await(self, deadline, log_start):
+        """Waits until the server answers PING (in cluster mode: until
+        the cluster is ok)."""
         while not self._ours_answers():
             if self.proc.poll() is not None:
                 _live.pop(self.proc.pid, None)
@@ -324,16 +500,42 @@ class RedisServer:
                     self.proc.returncode, self.log_text()[log_start:][-2000:]))
             if time.monotonic() >= deadline:
                 terminate(self.proc)
-                raise RuntimeError("redis-server did not answer PING within %.0f s" % timeout)
+                raise RuntimeError("redis-server did not answer PING in time\n%s"
+                                   % self.log_text()[log_start:][-2000:])
             time.sleep(0.02)
+        if self.cluster:
+            self._cluster_up(deadline)
         self._port_may_change = False
         return self
+
+    def cluster_info(self):
+        """CLUSTER INFO as a dict of str."""
+        text = self.call("CLUSTER", "INFO").decode()
+        return dict(line.split(":", 1) for line in text.split("\r\n") if ":" in line)
+
+    def _cluster_up(self, deadline):
+        """Makes this node hold every slot (a restart finds them in
+        nodes.conf), then waits for cluster_state:ok: a master that just
+        started waits 2 s before it says ok (Redis' CLUSTER_WRITABLE_DELAY),
+        and refuses commands with CLUSTERDOWN until then."""
+        if int(self.cluster_info().get("cluster_slots_assigned", "0")) == 0:
+            self.call("CLUSTER", "ADDSLOTSRANGE", 0, CLUSTER_SLOTS - 1)
+        last = {}
+        while True:
+            last = self.cluster_info()
+            if last.get("cluster_state") == "ok":
+                return
+            if self.proc.poll() is not None or time.monotonic() >= deadline:
+                terminate(self.proc)
+                raise RuntimeError("redis-server's cluster state is not ok: %r\n%s"
+                                   % (last, self.log_text()[-2000:]))
+            time.sleep(0.05)
 
     def _ours_answers(self):
         """PING answered, by this redis-server (not another one that
         holds the port)?"""
         try:
-            with RedisClient(self.port, self.password, timeout=0.5) as c:
+            with RedisClient(self.address, self.password, timeout=0.5) as c:
                 if c.call("PING") != "PONG":
                     return False
                 info = c.call("INFO", "server").decode()
@@ -351,13 +553,13 @@ class RedisServer:
 
     def ping(self, timeout=0.5):
         try:
-            with RedisClient(self.port, self.password, timeout=timeout) as c:
+            with RedisClient(self.address, self.password, timeout=timeout) as c:
                 return c.call("PING") == "PONG"
         except (OSError, RedisError):
             return False
 
     def client(self, timeout=2.0):
-        return RedisClient(self.port, self.password, timeout=timeout)
+        return RedisClient(self.address, self.password, timeout=timeout)
 
     def call(self, *args):
         with self.client() as c:

@@ -47,9 +47,16 @@ def test_redis_refusing_writes_stops_sign_ins_and_keeps_sessions(make_korpud, re
     guesses through uncounted, and must not look like signed-out users."""
     k = make_korpud()
     token = k.sign_in(RASHAD)
+    # A cluster node cannot be made a replica by hand (REPLICAOF is refused
+    # in cluster mode): there the master refuses writes for want of a
+    # replica (NOREPLICAS) instead of as one (READONLY).
+    refuse, allow = ((("CONFIG", "SET", "min-replicas-to-write", "1"),),
+                     (("CONFIG", "SET", "min-replicas-to-write", "0"),)) if redis.cluster else \
+        ((("CONFIG", "SET", "replica-read-only", "yes"), ("REPLICAOF", "127.0.0.1", "1")),
+         (("REPLICAOF", "NO", "ONE"),))
     with redis.client() as c:
-        c.call("CONFIG", "SET", "replica-read-only", "yes")
-        c.call("REPLICAOF", "127.0.0.1", "1")
+        for cmd in refuse:
+            c.call(*cmd)
     try:
         r = k.login(RASHAD, "guess")
         assert_problem(r, 503)
@@ -58,7 +65,8 @@ def test_redis_refusing_writes_stops_sign_ins_and_keeps_sessions(make_korpud, re
         assert r.header("Retry-After")
     finally:
         with redis.client() as c:
-            c.call("REPLICAOF", "NO", "ONE")
+            for cmd in allow:
+                c.call(*cmd)
     assert k.get(ME, token=token).status == 200
 
 

@@ -1,8 +1,12 @@
 """GET /ready against a real Redis: up, stopped, restarted, stalled,
-script cache flushed, password protected."""
+script cache flushed, password protected; over a unix socket, in another
+database; reconnecting with capped exponential backoff."""
+import re
 import time
 
-from servers import assert_problem, wait_for
+import pytest
+
+from servers import assert_problem, free_port, redis_cluster_mode, slack, wait_for
 
 SCHEMA_KEY = "korpu:{meta}:schema"
 
@@ -151,3 +155,86 @@ def test_ready_names_the_directory_when_it_is_down(make_slapd, make_korpud):
     assert r.header("Retry-After")
     s.start()
     k.wait_ready(200, timeout=15.0)
+
+
+def test_redis_over_a_unix_socket(make_redis, make_korpud):
+    """redis.socket: korpud talks to a Redis that has no TCP port at all
+    (the port korpud is also given has nothing behind it)."""
+    r = make_redis(unixsocket=True)
+    assert r.port is None
+    k = make_korpud(redis_port=free_port(), ready=False,
+                    conf={"redis": {"socket": str(r.socket_path)}})
+    k.wait_ready(200, timeout=slack(5.0, 20.0))
+    k.wait_log(r"redis: connected and ready \(%s, db 0\)" % re.escape(str(r.socket_path)))
+    assert r.call("GET", SCHEMA_KEY) == b"1"
+    # a write through the link: the sign-in's session
+    token = k.sign_in("lmammadova")
+    assert k.get("/api/v1/me", token=token).status == 200
+    assert r.call("KEYS", "korpu:session:*"), "no session key written over the socket"
+
+
+def test_redis_socket_that_is_not_there_is_reported(make_korpud, tmp_path):
+    k = make_korpud(redis_port=free_port(), ready=False,
+                    conf={"redis": {"socket": str(tmp_path / "nothing.sock")}})
+    k.wait_log(r"redis: cannot connect: No such file or directory")
+    body = assert_unavailable(k.get("/ready"))
+    assert "cannot connect" in body["detail"], body
+
+
+@pytest.mark.skipif(redis_cluster_mode(),
+                    reason="a Redis in cluster mode has database 0 only (SELECT is refused)")
+def test_redis_db_keeps_korpus_keys_in_that_database(make_korpud, redis):
+    k = make_korpud(conf={"redis": {"db": 3}})
+    k.wait_log(r"redis: connected and ready \(127\.0\.0\.1:%d, db 3\)" % redis.port)
+    token = k.sign_in("lmammadova")
+    assert k.get("/api/v1/me", token=token).status == 200
+    with redis.client() as c:
+        assert c.call("SELECT", 3) == "OK"
+        assert c.call("GET", SCHEMA_KEY) == b"1"
+        assert c.call("KEYS", "korpu:session:*"), "no session key in db 3"
+    assert redis.call("KEYS", "*") == [], "korpud wrote to db 0"
+
+
+def test_reconnects_back_off_doubling_up_to_the_cap(make_korpud, redis):
+    """redis.reconnect_min_ms / reconnect_max_ms: after the connection is
+    lost, attempts wait min, then twice as long each time, up to max (each
+    with up to a quarter more of jitter). Redis stays away for 8 s.
+
+    Without the cap (50, 100, 200, ... ms) attempts would start at about
+    0.05, 0.15, 0.35, 0.75, 1.55, 3.15, 6.35, 12.75 s (later with jitter):
+    7 in those 8 s, and none from 7.94 s until 12.75 s, so korpud could not
+    be ready before 12.75 s. Without the doubling (every 50-62 ms) there
+    would be well over 100 attempts. Capped at 300 ms there are about 25,
+    and korpud is ready at most about 375 ms after Redis is back. Every
+    bound below leaves a wide margin on both sides; timers are real time
+    under valgrind too."""
+    min_ms, max_ms, down_s = 50, 300, 8.0
+    k = make_korpud(conf={"log": {"level": "debug"},
+                          "redis": {"reconnect_min_ms": min_ms, "reconnect_max_ms": max_ms}})
+    mark = k.log_mark()
+    redis.stop()
+    stopped = time.monotonic()
+    time.sleep(down_s)
+    window = k.log_text()[mark:]
+    redis.start()               # same port; in cluster mode ~2 s more until the cluster is ok
+    back = time.monotonic()
+    k.wait_ready(200, timeout=slack(10.0, 20.0))
+    ready = time.monotonic()
+
+    # What korpud says it waits: min, doubling, capped (the first delay
+    # follows the lost connection, each further one a failed attempt).
+    delays = [int(ms) for ms in re.findall(r"redis: next connection attempt in (\d+) ms",
+                                           window)]
+    assert len(delays) >= 5, window[-3000:]
+    for i, ms in enumerate(delays):
+        base = min(min_ms << min(i, 20), max_ms)
+        assert base <= ms <= base + base // 4, \
+            "attempt %d waited %d ms, not %d (+25%%): %r" % (i + 1, ms, base, delays)
+
+    # What it does: attempts while Redis was away, and how soon it is back.
+    attempts = len(re.findall(r"redis: cannot connect", window))
+    assert 10 <= attempts <= 60, "%d attempts in %.0f s:\n%s" % (attempts, down_s, window[-3000:])
+    assert ready - stopped < 12.5, \
+        "ready %.1f s after Redis stopped (%.1f s after it was back): the backoff is not capped" \
+        % (ready - stopped, ready - back)
+    assert ready - back < slack(3.0, 6.0), "ready %.1f s after Redis was back" % (ready - back)
