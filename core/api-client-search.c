@@ -219,7 +219,7 @@ api_client_search(struct request *r)
 	if (regno_normalize(q, norm, sizeof(norm)) == 0) {
 		char key[80];
 		const char *argv[] = { "GET", key };
-		snprintf(key, sizeof(key), "korpu:{reg}:regno:%s", norm);
+		regno_key(key, sizeof(key), norm);
 		if (redis_call(r->srv->redis, regno_found, s, 2, argv, NULL) < 0) {
 			reply_unavailable(r, "redis: clients cannot be searched right now", 1);
 			search_free(s);

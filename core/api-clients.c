@@ -118,7 +118,7 @@ create_claimed(enum regno_outcome how, const char *what, void *arg)
 	}
 	if (how == REGNO_TAKEN)
 		regno_taken(c->r, "client.create", what);
-	else
+	else	/* (REGNO_OURS cannot be: the id is new) */
 		reply_unavailable(c->r, "redis: the client could not be stored", 1);
 	create_free(c);
 }
@@ -165,7 +165,7 @@ api_client_create(struct request *r)
 	json_object_set_new(c->doc, "created_by", json_string(r->uid));
 	json_object_set_new(c->doc, "updated_at", json_string(at));
 	json_object_set_new(c->doc, "updated_by", json_string(r->uid));
-	if (regno_claim(r->srv, c->regno, c->id, create_claimed, c) < 0) {
+	if (regno_claim(r, c->regno, c->id, create_claimed, c) < 0) {
 		reply_problem(r, 500, "out of memory");
 		create_free(c);
 	}
@@ -365,6 +365,7 @@ struct client_patch {
 	char regno[40];			/* the new number, normalized */
 	char claim[ID_MAX + 24];	/* its claim, when this change made one */
 	char old[40];			/* the number the client had */
+	long long began;		/* wall_ms() when the change began */
 };
 
 static int
@@ -390,7 +391,7 @@ patch_done(struct server *srv, int stored, void *arg)
 	if (!stored && p->claim[0])
 		regno_release(srv, p->regno, p->claim);
 	else if (stored && p->old[0] && strcmp(p->old, p->regno) != 0)
-		regno_release_held(srv, p->old, p->id);
+		regno_release_held(srv, p->old, p->id, p->began);
 	free(p);
 }
 
@@ -401,7 +402,7 @@ patch_claimed(enum regno_outcome how, const char *what, void *arg)
 	struct request *r = p->r;
 
 	if (how == REGNO_CLAIMED || how == REGNO_OURS) {
-		if (how == REGNO_CLAIMED)
+		if (how == REGNO_CLAIMED)	/* (a claim renewed is never given back) */
 			snprintf(p->claim, sizeof(p->claim), "%s", what);
 		client_edit_then(r, p->id, "client.update", patch_apply, p, patch_done);
 		return;
@@ -440,9 +441,10 @@ api_client_patch(struct request *r)
 		return;
 	}
 	p->r = r;
+	p->began = wall_ms();
 	snprintf(p->id, sizeof(p->id), "%s", id);
 	regno_normalize(regno, p->regno, sizeof(p->regno));
-	if (regno_claim(r->srv, p->regno, p->id, patch_claimed, p) < 0) {
+	if (regno_claim(r, p->regno, p->id, patch_claimed, p) < 0) {
 		reply_problem(r, 500, "out of memory");
 		free(p);
 	}

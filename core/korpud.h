@@ -801,10 +801,11 @@ void client_edit_then(struct request *r, const char *id, const char *action,
 /* client-regno.c: a registration number claimed for one client across regions. */
 enum regno_outcome { REGNO_CLAIMED, REGNO_OURS, REGNO_TAKEN, REGNO_UNAVAILABLE };
 typedef void (*regno_claimed_fn)(enum regno_outcome how, const char *what, void *arg);
-int regno_claim(struct server *srv, const char *regno, const char *id, regno_claimed_fn done,
+int regno_claim(struct request *r, const char *regno, const char *id, regno_claimed_fn done,
     void *arg);
 void regno_release(struct server *srv, const char *regno, const char *claim);
-void regno_release_held(struct server *srv, const char *regno, const char *id);
+void regno_release_held(struct server *srv, const char *regno, const char *id, long long before);
+void regno_key(char *key, size_t len, const char *regno);
 void api_consent_put(struct request *r);
 void api_household_create(struct request *r);
 void api_household_get(struct request *r);

@@ -333,6 +333,27 @@ def test_a_mistyped_registration_number_can_be_corrected(case_korpud):
     assert [e["action"] for e in r.body["items"]].count("client.update") >= 2, r.body
 
 
+def test_changing_back_to_an_old_number_renews_its_claim(case_korpud):
+    """A claim the client left behind on its old number (a give-back that
+    failed long ago) is renewed when the client takes the number again,
+    so nobody takes it over as stale meanwhile; the number it leaves is
+    given back."""
+    k = case_korpud
+    a, b = unique_regno(), unique_regno()
+    c = make_client(k, registration_no=a)
+    assert patch(k, c, {"registration_no": b}).status == 200
+    wait_for(lambda: regno_claim(k, a) is None, 5.0, what="the old number given back")
+    with RedisClient(k.redis_port) as r:
+        r.call("SET", "korpu:{reg}:regno:%s" % a.upper(), "%s|1000" % c["id"])
+    t0 = time.time() * 1000
+    r = patch(k, c, {"registration_no": a})
+    assert r.status == 200, r.body
+    claim = regno_claim(k, a)
+    assert claim.startswith(c["id"] + "|") and int(claim.split("|")[1]) >= t0 - 1000, claim
+    wait_for(lambda: regno_claim(k, b) is None, 5.0, what="the number left given back")
+    assert search(k, a) == [c["id"]] and search(k, b) == []
+
+
 def test_a_number_another_client_has_is_409_naming_it(case_korpud):
     k = case_korpud
     a = make_client(k)
