@@ -7,7 +7,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "korpud.h"
@@ -29,6 +32,18 @@ to_dev_null(int fd_to)
 	return 0;
 }
 
+/* The parent's end: the child closed the pipe without a word. */
+static void
+child_failed(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) == pid && WIFSIGNALED(status))
+		fprintf(stderr, "korpud: died during start-up (signal %d: %s)\n",
+		    WTERMSIG(status), strsignal(WTERMSIG(status)));
+	/* else it exited, having said why on stderr */
+}
+
 /* Forks. The parent never returns: it exits 0 once the child reports
  * that it serves, 1 if the child exits first. Returns, in the child, the
  * pipe to report on; -1 (errno set) if there is no child. */
@@ -39,7 +54,8 @@ daemon_fork(void)
 	char ok = 0;
 	pid_t pid;
 
-	if (pipe(fds) < 0)
+	/* close-on-exec: nothing the daemon ever runs may hold the parent. */
+	if (pipe2(fds, O_CLOEXEC) < 0)
 		return -1;
 	pid = fork();
 	if (pid < 0) {
@@ -51,6 +67,8 @@ daemon_fork(void)
 		close(fds[1]);
 		while (read(fds[0], &ok, 1) < 0 && errno == EINTR)
 			;
+		if (ok != 1)
+			child_failed(pid);
 		_exit(ok == 1 ? 0 : 1);
 	}
 	close(fds[0]);

@@ -243,8 +243,10 @@ main(int argc, char **argv)
 	}
 	log_info("korpud %s started (config %s, %zu plugin%s)", PACKAGE_VERSION, path,
 	    srv.plugins.n, srv.plugins.n == 1 ? "" : "s");
-	if (srv.report_fd >= 0)
+	if (srv.report_fd >= 0) {
 		daemon_started(srv.report_fd);
+		srv.report_fd = -1;
+	}
 	event_base_dispatch(srv.base);
 	log_info("korpud stopped");
 	rc = 0;
