@@ -25,10 +25,11 @@
 #include "hsds-map.h"
 #include "text-fold.h"
 
-/* What of a provider the dataset owns; the rest (id, created_*) is korpu's. */
+/* What of a provider the dataset owns; the rest (id, created_*, and the
+ * capacity, which HSDS does not say: set when the provider is created,
+ * then an administrator's) is korpu's. */
 static const char *const provider_members[] = {
-	"name", "address", "languages", "timezone", "slot_minutes", "capacity", "hours",
-	"closed", NULL
+	"name", "address", "languages", "timezone", "slot_minutes", "hours", "closed", NULL
 };
 static const char *const org_members[] = { "name", "kind", "region", NULL };
 
@@ -391,9 +392,12 @@ provider_written(const struct tx_result *res, void *arg)
 
 	if (unavailable(im, res->status == TX_UNAVAILABLE ? NULL : res))
 		return;
-	if (res->status == TX_OK)
+	if (res->status == TX_OK) {
 		count(im, "providers", im->updating ? "updated" : "created");
-	else
+		/* New hours may free places, as a PATCH's may. */
+		if (im->updating)
+			waitlist_offer(im->srv, im->id);
+	} else
 		skip(im, "service_at_location", source_id(im), res->status == TX_CONFLICT ?
 		    "changed in korpu while it was imported; import again" :
 		    "Redis refused the change");

@@ -9,11 +9,12 @@ import json
 import os
 import re
 import subprocess
+import time
 
 import pytest
 
 import servers
-from casework import make_org, unique
+from casework import days_from_today, make_org, unique
 from conftest import Staff
 from servers import REPO, RedisClient, assert_problem, wait_for
 
@@ -593,6 +594,37 @@ def test_a_handmade_dataset_maps_areas_regions_and_hours_and_reports_the_rest(ca
     # Courses are sessions: a group, as a provider created by hand holds.
     assert ps[u + "P3"]["capacity"] == 12 and ps[u + "P6"]["capacity"] == 12
     assert p1["capacity"] == 1 and p2["capacity"] == 1 and p4["capacity"] == 1
+    # HSDS says nothing of capacity: an administrator's outlives a re-import.
+    r = k.request("PATCH", "/api/v1/providers/%s" % ps[u + "P3"]["id"],
+                  json_body={"capacity": 20}, token=k.staff.admin)
+    assert r.status == 200, r.body
+    assert imported(k, dataset, "integration", "baku")["providers"] == counts(unchanged=5)
+    assert providers_from(k, {u + "P3"})[u + "P3"]["capacity"] == 20
+
+
+def test_hours_an_import_opens_are_offered_to_the_waitlist(case_korpud):
+    """A re-import that gives a provider hours it had not offers the new
+    places to those waiting, as a PATCH of its hours does."""
+    from test_waitlist import client_for, entry, join, status_becomes
+    k = case_korpud
+    u = uid()
+    dataset = handmade(u)
+    imported(k, dataset)
+    p4 = providers_from(k, {u + "P4"})[u + "P4"]       # housing in Baku, no hours
+    [org] = orgs_named(k, rows(dataset, "organizations", u, "org-b")["name"])
+    r = k.request("PUT", "/api/v1/organizations/%s/agreement" % org["id"],
+                  json_body={"valid_from": days_from_today(-1), "valid_to": days_from_today(365),
+                             "areas": ["housing"]}, token=k.staff.admin)
+    assert r.status == 200, r.body
+    e = join(k, p4, client_for(k))
+    time.sleep(0.3)
+    assert entry(k, e)["status"] == "waiting"
+    edited = copy.deepcopy(dataset)
+    edited["schedules"].append({"id": u + "SC9", "service_at_location_id": u + "P4",
+                                "freq": "WEEKLY", "byday": "MO,TU,WE,TH,FR,SA,SU",
+                                "opens_at": "09:00", "closes_at": "17:00"})
+    assert imported(k, edited)["providers"] == counts(updated=1, unchanged=2)
+    assert status_becomes(k, e, "offered")["offer"]["start"]
 
 
 # ---- errors -------------------------------------------------------------
