@@ -4,6 +4,7 @@ import { t } from './i18n.js';
 import { field, valueOf, list } from './form.js';
 
 const LISTS = ['languages', 'vulnerabilities'];
+const REQUIRED = ['registration_no', 'given_name', 'family_name', 'birth_date', 'sex'];
 
 export function clientFields(regions, values = {}) {
   const joined = k => (values[k] || []).join(', ');
@@ -44,13 +45,14 @@ export function clientBody(fields) {
 }
 
 // The members of body that differ from the record (a PATCH's body); an
-// emptied phone is cleared (null), an emptied list is [].
+// emptied phone is cleared (null), an emptied list is [], and an emptied
+// required field is sent empty, for korpud to say so at the field.
 export function changedMembers(record, body) {
   const out = {};
-  const keys = new Set([...Object.keys(body), 'phone', ...LISTS]);
+  const keys = new Set([...Object.keys(body), 'phone', ...LISTS, ...REQUIRED]);
   for (const k of keys) {
     let v = body[k];
-    if (v === undefined) v = k === 'phone' ? null : LISTS.includes(k) ? [] : undefined;
+    if (v === undefined) v = k === 'phone' ? null : LISTS.includes(k) ? [] : REQUIRED.includes(k) ? '' : undefined;
     if (v === undefined) continue;
     if (JSON.stringify(v) !== JSON.stringify(record[k] ?? (LISTS.includes(k) ? [] : null))) out[k] = v;
   }

@@ -1,7 +1,7 @@
 // edit: a caseworker corrects a client's details: a mistyped
 // registration number, the phone (cleared), a language added. A number
-// another client has is refused at the number's field, and nothing of
-// that change is kept.
+// another client has, and an emptied required field, are refused at
+// their fields, and nothing of those changes is kept.
 import { signIn } from '../lib.mjs';
 import { apiAs } from '../api.mjs';
 
@@ -29,7 +29,18 @@ export default async function edit(page, ctx, expect) {
   expect.ok(unchanged.registration_no !== taken, 'the refused number was not stored');
   await ctx.screenshot('edit-refused.png');
 
+  // An emptied required field is refused at that field too.
+  const given = page.getByLabel('Given name');
   await regno.fill(fixed);
+  await given.fill('');
+  await page.getByRole('button', { name: 'Save changes', exact: true }).click();
+  await expect.poll(async () => (await given.getAttribute('aria-invalid')) === 'true',
+    'the emptied given name is not marked invalid');
+  const still = await apiAs(ctx, ctx.staff.caseworker, 'GET', `/clients/${encodeURIComponent(client)}`);
+  expect.equal(still.given_name, unchanged.given_name, 'nothing of the refused change was stored');
+  expect.equal(still.registration_no, unchanged.registration_no, 'nor its number');
+  await given.fill(unchanged.given_name);
+
   await page.getByLabel('Phone').fill('');
   await page.getByLabel('Languages').fill('az, fa');
   await page.getByRole('button', { name: 'Save changes', exact: true }).click();
