@@ -62,10 +62,13 @@ e2e() {		# e2e VARIANT [WRAPPER]: korpud runs under WRAPPER when given
 	# command or transaction whose keys hash to two slots: the whole suite
 	# checks that korpud keeps to its key schema (docs/redis-keys.md). The
 	# ASan+UBSan and valgrind runs keep a standalone Redis, as shipped.
+	# Tests marked "once" run no korpud: the plain run has them.
+	local once=()
 	[ "$variant" = plain ] && [ -z "$wrapper" ] && cluster=1
+	[ -z "$cluster" ] && once=(-m "not once")
 	KORPU_BUILD="$root/build/$variant" KORPU_E2E_WRAPPER="$wrapper" \
 		KORPU_REDIS_CLUSTER="$cluster" timeout 900 \
-		/usr/bin/python3 -m pytest -q -p no:cacheprovider \
+		/usr/bin/python3 -m pytest -q -p no:cacheprovider "${once[@]}" \
 		--junitxml="$results/$variant${wrapper:+-valgrind}-e2e.xml" tests/e2e
 	local rc=$?
 	[ $rc -eq 0 ] || [ $rc -eq 1 ]	# 1: failures, already counted in the XML

@@ -35,6 +35,10 @@ UNTHROTTLED = {"max_failures": 1000, "max_failures_per_address": 100000}
 
 
 def pytest_configure(config):
+    # tests/run.sh runs the suite three times (plain, ASan+UBSan, valgrind);
+    # a test of files or of the build alone, which runs no korpud, runs in
+    # the plain run only (-m "not once" in the others).
+    config.addinivalue_line("markers", "once: runs no korpud; the plain run is enough")
     build = servers.build_dir()
     binary = servers.korpud_binary(build)
     if not binary.exists():

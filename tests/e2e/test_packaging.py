@@ -15,6 +15,7 @@ import servers
 from servers import AREAS, REPO, free_port, http_request, plugin_dir
 
 
+@pytest.mark.once
 def test_configure_names_the_missing_debian_package(tmp_path):
     # An empty pkg-config search path: every library looks missing.
     env = dict(os.environ, PKG_CONFIG_LIBDIR=str(tmp_path / "nothing"), PKG_CONFIG_PATH="")
@@ -71,6 +72,7 @@ def make_probe(d, target):
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.once
 def test_warnings_are_on_and_werror_makes_them_fail_the_build(tmp_path):
     d = configure_probe(tmp_path, "--enable-werror", source=WARNS)
     p = make_probe(d, "probe.o")
@@ -79,6 +81,7 @@ def test_warnings_are_on_and_werror_makes_them_fail_the_build(tmp_path):
     assert "-Werror=sign-compare" in p.stderr, p.stderr
 
 
+@pytest.mark.once
 def test_warnings_without_werror_still_build(tmp_path):
     d = configure_probe(tmp_path, source=WARNS)
     p = make_probe(d, "probe.o")
@@ -86,6 +89,7 @@ def test_warnings_without_werror_still_build(tmp_path):
     assert "-Wunused-variable" in p.stderr and "-Wsign-compare" in p.stderr, p.stderr
 
 
+@pytest.mark.once
 def test_ci_builds_with_werror_and_sanitizers():
     """.ci/run runs the README's test command, which configures every
     build with --enable-werror and one of them with --enable-sanitizers."""
@@ -96,6 +100,7 @@ def test_ci_builds_with_werror_and_sanitizers():
     assert "./tests/run.sh" in (REPO / "README.md").read_text()
 
 
+@pytest.mark.once
 @pytest.mark.parametrize("misdeed, report", [
     ("heap", "AddressSanitizer: heap-buffer-overflow"),
     ("overflow", "runtime error: signed integer overflow"),
@@ -118,6 +123,7 @@ def test_plugin_exports_only_its_descriptor(area):
     assert symbols == ["korpu_plugin"], symbols
 
 
+@pytest.mark.once
 def test_shipped_redis_settings_are_durable(tmp_path):
     """contrib/redis/korpu-redis.conf, loaded by a real redis-server:
     appendonly yes, appendfsync always, maxmemory-policy noeviction."""

@@ -33,12 +33,14 @@ def cluster(make_redis):
     return r
 
 
+@pytest.mark.once
 def test_keys_of_one_tag_share_a_slot_and_of_two_tags_do_not(cluster):
     assert cluster.call("CLUSTER", "KEYSLOT", BAKU) == cluster.call("CLUSTER", "KEYSLOT",
                                                                      BAKU_INDEX)
     assert cluster.call("CLUSTER", "KEYSLOT", BAKU) != cluster.call("CLUSTER", "KEYSLOT", GANJA)
 
 
+@pytest.mark.once
 def test_a_script_declaring_keys_of_two_slots_is_refused(cluster):
     with pytest.raises(RedisError, match="^CROSSSLOT"):
         cluster.call("EVAL", GET_BOTH, 2, BAKU, GANJA)
@@ -47,6 +49,7 @@ def test_a_script_declaring_keys_of_two_slots_is_refused(cluster):
     assert cluster.call("EVAL", GET_BOTH, 2, BAKU, BAKU_INDEX) == [b"x", None]
 
 
+@pytest.mark.once
 def test_multi_key_commands_and_transactions_of_two_slots_are_refused(cluster):
     with pytest.raises(RedisError, match="^CROSSSLOT"):
         cluster.call("MGET", BAKU, GANJA)
@@ -61,6 +64,7 @@ def test_multi_key_commands_and_transactions_of_two_slots_are_refused(cluster):
     assert cluster.call("EXISTS", BAKU) == 0
 
 
+@pytest.mark.once
 def test_what_the_check_does_not_see(cluster):
     """A script with flags (a shebang line) is held to one slot for every
     key it touches; a script without flags, as korpud's are, only for the
@@ -76,6 +80,7 @@ def _code(lua):
     return "\n".join(line.split("--", 1)[0] for line in lua.splitlines())
 
 
+@pytest.mark.once
 @pytest.mark.parametrize("script", sorted(p.name for p in (REPO / "core" / "lua").glob("*.lua")))
 def test_korpuds_scripts_touch_only_the_keys_they_declare(script):
     """No script names a key itself or takes one from ARGV: every key it

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.once     # the web client's files alone
+
 WEB = Path(__file__).resolve().parents[2] / "web"
 LANGS = ("az", "en", "ru")
 SCRIPTS = sorted((WEB / "js").rglob("*.js"))
