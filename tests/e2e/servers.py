@@ -346,8 +346,10 @@ def _spawn_redis(argv, workdir):
 # every slot at once (slots added after those 2 s would wait for the
 # rejoin delay, up to 5 s more); a RedisServer's first start takes one,
 # older than those 2 s by then, and moves its folder into place (see
-# _take_spare).
-SPARES = 2
+# _take_spare). Ten: tests that start their own Redis take a few tenths of
+# a second each, and a spare must be 2 s old when taken (the plain run
+# took 225 s with two spares, 174 s with ten; standalone about 150 s).
+SPARES = 10
 _Spare = namedtuple("_Spare", "proc dir port bus_port")
 _spares = []
 
