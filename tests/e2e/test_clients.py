@@ -300,11 +300,15 @@ def test_fifty_concurrent_registrations_of_one_number_make_one_client(case_korpu
     assert r.status == 200 and r.body["items"] == [winner]
 
 
+def regno_key(typed):
+    """The key of a registration number's claim (as korpud normalizes it)."""
+    return "korpu:{reg}:regno:%s" % re.sub(r"[ -]", "", typed).upper()
+
+
 def regno_claim(k, typed):
     """The claim a registration number has in Redis ("ID|ms"), or None."""
-    norm = re.sub(r"[ -]", "", typed).upper()
     with RedisClient(k.redis_port) as c:
-        v = c.call("GET", "korpu:{reg}:regno:%s" % norm)
+        v = c.call("GET", regno_key(typed))
     return v.decode() if v else None
 
 
@@ -344,7 +348,8 @@ def test_changing_back_to_an_old_number_renews_its_claim(case_korpud):
     assert patch(k, c, {"registration_no": b}).status == 200
     wait_for(lambda: regno_claim(k, a) is None, 5.0, what="the old number given back")
     with RedisClient(k.redis_port) as r:
-        r.call("SET", "korpu:{reg}:regno:%s" % a.upper(), "%s|1000" % c["id"])
+        r.call("SET", regno_key(a), "%s|1000" % c["id"])
+    assert regno_claim(k, a) == "%s|1000" % c["id"]
     t0 = time.time() * 1000
     r = patch(k, c, {"registration_no": a})
     assert r.status == 200, r.body
